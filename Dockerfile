@@ -1,0 +1,30 @@
+# MinBil backend: gunicorn serving the Django app on $PORT.
+#   docker build -t minbil .
+#   docker run --env-file .env -p 8000:8000 minbil                  # serve
+#   docker run --env-file .env minbil python manage.py migrate      # once per release
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PORT=8000
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 minbil
+
+# Dependencies in their own layer: rebuilt only when requirements.txt changes.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY --chown=minbil:minbil . .
+# Collected static files (admin, API docs) are served by WhiteNoise from the image.
+RUN SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput
+
+USER minbil
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://localhost:%s/healthz' % os.environ['PORT'], timeout=4)"
+
+CMD ["sh", "-c", "exec gunicorn minbil.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-4} --timeout ${GUNICORN_TIMEOUT:-30} --access-logfile -"]

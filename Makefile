@@ -1,0 +1,55 @@
+# MinBil backend. `make run` serves the API on http://localhost:$(PORT); `make test` runs the suite.
+# Both create .venv and install what they need on first use (and again when requirements change).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run test lint format clean
+
+help:
+	@echo "make run     migrate, create demo accounts, serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
+	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff check and format check"
+	@echo "make format  ruff fix and format"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+# Development values unless the environment says otherwise (DATABASE_URL, PORT, ... are honoured).
+run: export DEBUG ?= 1
+run: export ALLOWED_HOSTS ?= *
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

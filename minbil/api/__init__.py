@@ -1,0 +1,1 @@
+"""Project-wide API pieces: envelope renderer, exception handler, request-id middleware."""

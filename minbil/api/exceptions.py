@@ -1,0 +1,105 @@
+"""
+The one place that turns failures into the contract's error envelope:
+`{"error": {"code", "message", "details"}, "meta": {...}}`.
+
+`exception_handler` serves every DRF view. `error_response` is the same body for the few
+answers that never reach a view (an unknown path, an oversized body), used by
+`ApiErrorMiddleware`.
+"""
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from minbil.api.renderers import build_meta
+from minbil.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# Codes and messages for answers that carry nothing but a status (the fallback path).
+STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("not_authenticated", "Authentication credentials were not provided."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This method is not allowed on this address."),
+    406: ("not_acceptable", "This endpoint only answers application/json."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "This content type is not supported here."),
+    429: ("throttled", "Too many requests. Try again later."),
+    500: ("server_error", "Something went wrong on our side. Quote the request id if it persists."),
+    502: ("bad_gateway", "An upstream service answered with an error."),
+    503: ("service_unavailable", "The service is unavailable. Try again later."),
+}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = STATUS_ERRORS[413][1]
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(request, status_code: int, message: str | None = None) -> JsonResponse:
+    """An error envelope for answers produced outside DRF (see `ApiErrorMiddleware`)."""
+    code, default_message = STATUS_ERRORS.get(
+        status_code, ("client_error" if status_code < 500 else "server_error", "Request failed.")
+    )
+    body = error_body(code, message or default_message)
+    body["meta"] = build_meta(request)
+    return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception of every API view ends here."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Response(
+            error_body(exc.code, exc.message, exc.details),
+            status=exc.status_code,
+            headers=headers,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many multipart fields
+        exc = exceptions.ParseError(str(exc) or STATUS_ERRORS[400][1])
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", type(context.get("view")).__name__, exc_info=exc)
+        set_rollback()
+        code, message = STATUS_ERRORS[500]
+        return Response(error_body(code, message), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    response.data = error_body(*_describe(exc))
+    return response
+
+
+def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
+    """Code, message and details of a DRF exception."""
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(detail, dict):
+            fields = ", ".join(detail)
+            return "validation_error", f"Some fields are invalid: {fields}.", detail
+        messages = detail if isinstance(detail, list) else [detail]
+        return "validation_error", str(messages[0]), {"non_field_errors": messages}
+    if isinstance(detail, dict):
+        # simplejwt's token errors: {"detail": ..., "code": ..., "messages": [...]}
+        message = str(detail.get("detail", STATUS_ERRORS.get(exc.status_code, ("", ""))[1]))
+        return str(detail.get("code") or exc.default_code), message, {}
+    details = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details = {"retry_after": math.ceil(exc.wait)}
+    return str(getattr(detail, "code", None) or exc.default_code), str(detail), details

@@ -1,0 +1,1 @@
+"""Settings: `base` reads everything from the environment; `test` adjusts it for the suite."""

@@ -1,0 +1,21 @@
+"""Test settings: the base settings, with what the suite needs to be fast and isolated."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret-but-long-enough-for-hs256")
+
+from minbil.settings.base import *  # noqa: F403
+from minbil.settings.base import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files are not collected for the suite; look them up per request instead.
+WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not an in-memory database: the concurrency tests use real threads, each
+    # with its own connection, which an in-memory database cannot share with WAL.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"minbil-test-{os.getpid()}.sqlite3"),
+    }

@@ -1,0 +1,28 @@
+"""
+Where a request goes: `/api/auth/...` (accounts), `/api/co/...` (car-owner API: vehicles and
+notification settings), `/admin/` (support staff), `/healthz` (load balancers).
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from minbil.api.views import healthz
+
+urlpatterns = [
+    re_path(r"^healthz/?$", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("minbil.accounts.urls")),
+    path("api/co/", include("notifications.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Local development: uploaded photos straight from MEDIA_ROOT (S3 serves them otherwise).
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    ]

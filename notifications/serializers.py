@@ -1,0 +1,53 @@
+"""Validation of the notification-settings body: strict and all-or-nothing."""
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from notifications.catalogue import CHANNELS, EVENTS
+
+_KNOWN_EVENTS = ", ".join(EVENTS)
+_KNOWN_CHANNELS = ", ".join(CHANNELS)
+
+
+class PreferencesInputSerializer(serializers.Serializer):
+    """
+    `{event: {channel: bool}}`, partial. Every offending key is reported at once, under its
+    own name, and nothing is applied unless everything is valid. Only JSON `true`/`false`
+    are booleans: `"true"`, `1` and `null` are refused.
+    """
+
+    def run_validation(self, data=empty):
+        return self.to_internal_value(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["The body must be a JSON object of events."]}
+            )
+        errors: dict = {}
+        for event, channels in data.items():
+            if event not in EVENTS:
+                errors[event] = [f"Unknown event. Known events: {_KNOWN_EVENTS}."]
+            elif not isinstance(channels, dict):
+                errors[event] = ["Must be an object of channels to true or false."]
+            else:
+                channel_errors = {
+                    channel: [f"Unknown channel. Known channels: {_KNOWN_CHANNELS}."]
+                    if channel not in CHANNELS
+                    else ["Must be true or false."]
+                    for channel, value in channels.items()
+                    if channel not in CHANNELS or not isinstance(value, bool)
+                }
+                if channel_errors:
+                    errors[event] = channel_errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class PreferencesOutputSerializer(serializers.Serializer):
+    """The excerpt's body: `{"preferences": {event: {"email": bool, "push": bool}}}`."""
+
+    preferences = serializers.DictField(
+        child=serializers.DictField(child=serializers.BooleanField())
+    )
