@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("minbil.accounts.urls")),
     path("api/co/", include("notifications.urls")),
+    path("api/co/", include("vehicles.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -176,6 +176,22 @@ REST_FRAMEWORK = {
 # before anything is read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=21 * 1024 * 1024)
 
+# --- Vehicles and the Statens vegvesen register -----------------------------------------------
+
+# With a key the live register is called; without one, the sandbox answers from the sample
+# payloads shipped in vehicles/vegvesen/samples (or VEGVESEN_SANDBOX_DIR).
+VEGVESEN_API_KEY = env.str("VEGVESEN_API_KEY", default="")
+VEGVESEN_API_URL = env.str(
+    "VEGVESEN_API_URL",
+    default="https://akfell-datautlevering.atlas.vegvesen.no/enkeltoppslag/kjoretoydata",
+)
+VEGVESEN_TIMEOUT_SECONDS = env.float("VEGVESEN_TIMEOUT_SECONDS", default=8.0)
+VEGVESEN_SANDBOX_DIR = env.str("VEGVESEN_SANDBOX_DIR", default="")
+
+MAX_VEHICLES_PER_USER = env.int("MAX_VEHICLES_PER_USER", default=20)
+# Per user, on links and refreshes that reach the register: the API is no scraping tool.
+REGISTER_LOOKUP_THROTTLE_RATE = env.str("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
+
 # --- Security (production) -----------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

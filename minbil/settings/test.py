@@ -10,6 +10,11 @@ from minbil.settings.base import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The suite never reaches the live register, whatever the environment says; tests of the
+# live client set a key and mock the HTTP layer with `responses`.
+VEGVESEN_API_KEY = ""
+VEGVESEN_SANDBOX_DIR = ""
+
 # Static files are not collected for the suite; look them up per request instead.
 WHITENOISE_AUTOREFRESH = True
 

@@ -1,0 +1,28 @@
+"""Register fixtures: sample payloads and a live register mocked at the HTTP level."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import responses
+
+from vehicles.vegvesen.client import SAMPLES_DIR
+
+REGISTER_URL = "https://register.test/enkeltoppslag/kjoretoydata"
+API_KEY = "svv-test-key-7f3a9c-must-never-leak"
+
+
+def sample(name: str) -> dict:
+    """A fresh copy of a shipped sample payload (`BT57225`, `not_available`, ...)."""
+    return copy.deepcopy(json.loads((Path(SAMPLES_DIR) / f"{name}.json").read_text("utf-8")))
+
+
+@pytest.fixture
+def live_register(settings, monkeypatch):
+    """Live mode against a mocked register; backoff sleeps are skipped."""
+    settings.VEGVESEN_API_KEY = API_KEY
+    settings.VEGVESEN_API_URL = REGISTER_URL
+    monkeypatch.setattr("vehicles.vegvesen.client.BACKOFF_SECONDS", 0)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

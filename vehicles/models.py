@@ -1,0 +1,140 @@
+"""Vehicles (one per plate, shared) and the links that make them a user's car."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from vehicles.plates import display_registration_number
+
+INSPECTION_DUE_SOON_DAYS = 60
+
+
+class InspectionStatus(models.TextChoices):
+    OK = "ok", "OK"
+    DUE_SOON = "due_soon", f"Due within {INSPECTION_DUE_SOON_DAYS} days"
+    OVERDUE = "overdue", "Overdue"
+    NOT_REQUIRED = "not_required", "Not required"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Vehicle(models.Model):
+    """
+    One vehicle from Statens vegvesen's register, shared by every user who links its plate.
+
+    The parsed fields keep the register's Norwegian text; `null` means the register did not
+    say (text fields are nullable on purpose: "absent" is not "empty"). `register_payload`
+    is the raw answer, kept for support and for re-parsing when the parser learns more.
+    """
+
+    registration_number = models.CharField(max_length=7, unique=True)
+    vin = models.CharField("VIN", max_length=32, null=True, blank=True, db_index=True)
+    make = models.CharField(max_length=100, null=True, blank=True)
+    model = models.CharField(max_length=200, null=True, blank=True)
+    model_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Year of first registration (the register has no model year).",
+    )
+    fuel_type = models.CharField(max_length=100, null=True, blank=True)
+    color = models.CharField(max_length=100, null=True, blank=True)
+    first_registered_at = models.DateField(null=True, blank=True)
+    first_registered_in_norway_at = models.DateField(null=True, blank=True)
+    registration_status = models.CharField(max_length=100, null=True, blank=True)
+    registration_status_code = models.CharField(max_length=32, null=True, blank=True)
+    vehicle_group = models.CharField(max_length=200, null=True, blank=True)
+    vehicle_group_code = models.CharField(max_length=16, null=True, blank=True)
+    body_type = models.CharField(max_length=200, null=True, blank=True)
+    engine_power_kw = models.FloatField(null=True, blank=True)
+    engine_displacement_cc = models.PositiveIntegerField(null=True, blank=True)
+    transmission = models.CharField(max_length=100, null=True, blank=True)
+    seats = models.PositiveIntegerField(null=True, blank=True)
+    doors = models.PositiveIntegerField(null=True, blank=True)
+    length_mm = models.PositiveIntegerField(null=True, blank=True)
+    width_mm = models.PositiveIntegerField(null=True, blank=True)
+    height_mm = models.PositiveIntegerField(null=True, blank=True)
+    curb_weight_kg = models.PositiveIntegerField(null=True, blank=True)
+    max_total_weight_kg = models.PositiveIntegerField(null=True, blank=True)
+    max_trailer_weight_braked_kg = models.PositiveIntegerField(null=True, blank=True)
+    max_trailer_weight_unbraked_kg = models.PositiveIntegerField(null=True, blank=True)
+    co2_g_per_km = models.FloatField("CO₂ g/km", null=True, blank=True)
+    tyres = models.JSONField(default=list, blank=True)
+    inspection_required = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Whether the register lists a periodic inspection (EU-kontroll).",
+    )
+    next_inspection_due = models.DateField(null=True, blank=True, db_index=True)
+    last_inspection_approved = models.DateField(null=True, blank=True)
+    register_payload = models.JSONField(default=dict, blank=True)
+    data_fetched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["registration_number"]
+
+    def __str__(self) -> str:
+        return self.display_registration_number
+
+    @property
+    def display_registration_number(self) -> str:
+        return display_registration_number(self.registration_number)
+
+    def inspection_status(self, today: datetime.date | None = None) -> str:
+        """
+        From the register's deadline only (never a guessed interval): `overdue` once the
+        deadline has passed, `due_soon` within 60 days of it, `not_required` without an
+        inspection block, `unknown` when the register gave no deadline.
+        """
+        if self.inspection_required is False:
+            return InspectionStatus.NOT_REQUIRED
+        if self.next_inspection_due is None:
+            return InspectionStatus.UNKNOWN
+        today = today or timezone.localdate()
+        if self.next_inspection_due < today:
+            return InspectionStatus.OVERDUE
+        if self.next_inspection_due <= today + datetime.timedelta(days=INSPECTION_DUE_SOON_DAYS):
+            return InspectionStatus.DUE_SOON
+        return InspectionStatus.OK
+
+
+class VehicleLink(models.Model):
+    """
+    A user's own link to a vehicle: their nickname, photo and primary flag. Unique per
+    user and vehicle; the database allows at most one primary link per user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vehicle_links"
+    )
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="links")
+    nickname = models.CharField(max_length=60, blank=True)
+    photo = models.FileField(max_length=255, blank=True)
+    photo_thumbnail = models.FileField(max_length=255, blank=True)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField("linked at", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "vehicle"], name="vehicle_link_unique_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_primary=True),
+                name="vehicle_link_one_primary_per_user",
+            ),
+        ]
+        indexes = [
+            # The owner's list: primary first, then most recently updated.
+            models.Index(
+                fields=["user", "-is_primary", "-updated_at"], name="vehicle_link_owner_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.vehicle}"

@@ -1,0 +1,183 @@
+"""
+Writes on vehicles and links: link, update, unlink, set primary, refresh from the register.
+
+Register calls happen outside database transactions (a slow register never holds a lock);
+every multi-row write is one transaction that first locks the owner's row, so one user's
+link, unlink and set-primary requests are serialised (on SQLite, `BEGIN IMMEDIATE` does the
+same for every writer). The database constraints stay the last line of defence.
+"""
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from minbil.api.throttling import RegisterLookupThrottle
+from minbil.errors import Conflict, DomainError
+from vehicles import vegvesen
+from vehicles.models import Vehicle, VehicleLink
+from vehicles.selectors import find_vehicle_link, get_vehicle_link
+
+UNSET: Any = object()
+
+
+class VehicleLimitReached(Conflict):
+    code = "vehicle_limit_reached"
+    message = "You have linked the maximum number of vehicles. Unlink one to add another."
+
+
+class RegisterLookupThrottled(DomainError):
+    status_code = 429
+    code = "register_lookup_throttled"
+    message = "Too many vehicle register look-ups. Try again later."
+
+
+@dataclass(frozen=True)
+class UnlinkResult:
+    registration_number: str
+    new_primary: str | None
+
+
+def link_vehicle(
+    *, user, registration_number: str, nickname: str | None = None
+) -> tuple[VehicleLink, bool]:
+    """
+    Links a canonical plate to the user: `(link, True)` when new, `(link, False)` when the
+    user already had it (unchanged). The register is called only for a plate not stored
+    yet, and nothing is stored when it fails. The user's first vehicle becomes primary.
+    """
+    existing = find_vehicle_link(user=user, registration_number=registration_number)
+    if existing is not None:
+        return existing, False
+    _ensure_below_limit(user)
+    vehicle = Vehicle.objects.filter(registration_number=registration_number).first()
+    if vehicle is None:
+        vehicle = _store_vehicle_from_register(user=user, registration_number=registration_number)
+
+    try:
+        with transaction.atomic():
+            _lock_owner(user)
+            if VehicleLink.objects.filter(user=user, vehicle=vehicle).exists():
+                created = False
+            else:
+                _ensure_below_limit(user)
+                has_primary = VehicleLink.objects.filter(user=user, is_primary=True).exists()
+                VehicleLink.objects.create(
+                    user=user, vehicle=vehicle, nickname=nickname or "", is_primary=not has_primary
+                )
+                created = True
+    except IntegrityError:  # a concurrent request linked it first
+        created = False
+    return get_vehicle_link(user=user, registration_number=registration_number), created
+
+
+def update_vehicle_link(*, user, registration_number: str, nickname: Any = UNSET) -> VehicleLink:
+    """Changes only what is given; `None` or `""` clears the nickname."""
+    link = get_vehicle_link(user=user, registration_number=registration_number)
+    if nickname is not UNSET:
+        link.nickname = nickname or ""
+        link.save(update_fields=["nickname", "updated_at"])
+    return link
+
+
+@transaction.atomic
+def set_primary_vehicle(*, user, registration_number: str) -> VehicleLink:
+    """Makes one link the user's primary; the previous primary is demoted in the same step."""
+    _lock_owner(user)
+    link = get_vehicle_link(user=user, registration_number=registration_number)
+    if not link.is_primary:
+        # Demote first: the conditional unique index allows one primary at any moment.
+        VehicleLink.objects.filter(user=user, is_primary=True).update(is_primary=False)
+        link.is_primary = True
+        link.save(update_fields=["is_primary", "updated_at"])
+    return link
+
+
+@transaction.atomic
+def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
+    """
+    Removes the user's link (never the shared vehicle). If it was primary, the remaining
+    link updated most recently becomes primary.
+    """
+    _lock_owner(user)
+    link = get_vehicle_link(user=user, registration_number=registration_number)
+    link.delete()
+    successor = None
+    if link.is_primary:
+        successor = (
+            VehicleLink.objects.filter(user=user)
+            .select_related("vehicle")
+            .order_by("-updated_at", "-pk")
+            .first()
+        )
+        if successor is not None:
+            VehicleLink.objects.filter(pk=successor.pk).update(is_primary=True)
+    return UnlinkResult(
+        registration_number=registration_number,
+        new_primary=successor.vehicle.registration_number if successor else None,
+    )
+
+
+def refresh_vehicle_link(*, user, registration_number: str) -> VehicleLink:
+    """Re-fetches the register data of a vehicle the user has linked."""
+    link = get_vehicle_link(user=user, registration_number=registration_number)
+    _consume_register_lookup(user)
+    refresh_vehicle(vehicle=link.vehicle)
+    return get_vehicle_link(user=user, registration_number=registration_number)
+
+
+def refresh_vehicle(*, vehicle: Vehicle) -> dict[str, tuple[Any, Any]]:
+    """
+    Replaces a vehicle's register data with a fresh look-up and returns what changed as
+    `{field: (old, new)}`. If the register fails, the exception propagates and the stored
+    data stays exactly as it was.
+    """
+    result = vegvesen.lookup(vehicle.registration_number)
+    fields = asdict(result.data)
+    changes = {
+        name: (getattr(vehicle, name), value)
+        for name, value in fields.items()
+        if getattr(vehicle, name) != value
+    }
+    now = timezone.now()
+    Vehicle.objects.filter(pk=vehicle.pk).update(
+        **fields, register_payload=result.payload, data_fetched_at=now, updated_at=now
+    )
+    return changes
+
+
+def _store_vehicle_from_register(*, user, registration_number: str) -> Vehicle:
+    _consume_register_lookup(user)
+    result = vegvesen.lookup(registration_number)
+    # Two users linking the same new plate at once: the unique plate decides, one row wins.
+    vehicle, _ = Vehicle.objects.get_or_create(
+        registration_number=registration_number,
+        defaults={
+            **asdict(result.data),
+            "register_payload": result.payload,
+            "data_fetched_at": timezone.now(),
+        },
+    )
+    return vehicle
+
+
+def _consume_register_lookup(user) -> None:
+    throttle = RegisterLookupThrottle(user.pk)
+    if not throttle.allow_request(None, None):
+        wait = throttle.wait()
+        raise RegisterLookupThrottled(retry_after=math.ceil(wait) if wait else None)
+
+
+def _ensure_below_limit(user) -> None:
+    limit = settings.MAX_VEHICLES_PER_USER
+    if VehicleLink.objects.filter(user=user).count() >= limit:
+        raise VehicleLimitReached(details={"max_vehicles": limit})
+
+
+def _lock_owner(user) -> None:
+    """Serialises one user's link writes (a no-op on SQLite, where BEGIN IMMEDIATE does it)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()

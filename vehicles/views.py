@@ -1,0 +1,77 @@
+"""`/api/co/vehicles`: the owner's vehicles, in the excerpt's shapes."""
+
+from rest_framework import status, viewsets
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from vehicles import services
+from vehicles.plates import normalize_registration_number
+from vehicles.selectors import get_vehicle_link, vehicle_links_for
+from vehicles.serializers import (
+    SetPrimaryInputSerializer,
+    UnlinkOutputSerializer,
+    VehicleLinkCreateInputSerializer,
+    VehicleLinkDetailSerializer,
+    VehicleLinkSummarySerializer,
+    VehicleLinkUpdateInputSerializer,
+    plate_from,
+)
+
+
+class VehicleViewSet(viewsets.ViewSet):
+    """
+    The collection answers `GET` (list, or one link's detail with `?registration_number=`
+    or `?reg=`), `POST` (link) and `DELETE ?reg=` (unlink); `/<reg>` is the RESTful item.
+    """
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def list(self, request):
+        plate = plate_from(request.query_params, required=False)
+        if plate is not None:
+            return self._detail(get_vehicle_link(user=request.user, registration_number=plate))
+        links = vehicle_links_for(user=request.user)
+        return Response(VehicleLinkSummarySerializer(links, many=True).data)
+
+    def create(self, request):
+        serializer = VehicleLinkCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link, created = services.link_vehicle(user=request.user, **serializer.validated_data)
+        return self._detail(link, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def retrieve(self, request, reg: str):
+        plate = normalize_registration_number(reg)
+        return self._detail(get_vehicle_link(user=request.user, registration_number=plate))
+
+    def update(self, request, reg: str):
+        plate = normalize_registration_number(reg)
+        serializer = VehicleLinkUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.update_vehicle_link(
+            user=request.user, registration_number=plate, **serializer.validated_data
+        )
+        return self._detail(link)
+
+    def destroy(self, request, reg: str):
+        return self._unlink(request, normalize_registration_number(reg))
+
+    def destroy_by_query(self, request):
+        return self._unlink(request, plate_from(request.query_params))
+
+    def refresh(self, request, reg: str):
+        plate = normalize_registration_number(reg)
+        link = services.refresh_vehicle_link(user=request.user, registration_number=plate)
+        return self._detail(link)
+
+    def set_primary(self, request):
+        serializer = SetPrimaryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.set_primary_vehicle(user=request.user, **serializer.validated_data)
+        return self._detail(link)
+
+    def _unlink(self, request, plate: str) -> Response:
+        result = services.unlink_vehicle(user=request.user, registration_number=plate)
+        return Response(UnlinkOutputSerializer(result).data, status=status.HTTP_200_OK)
+
+    def _detail(self, link, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(VehicleLinkDetailSerializer(link).data, status=status_code)
