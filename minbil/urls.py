@@ -6,9 +6,8 @@ notification settings), `/admin/` (support staff), `/healthz` (load balancers).
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
-from minbil.api.views import healthz
+from minbil.api.views import healthz, serve_media
 
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
@@ -21,9 +20,5 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     # Local development: uploaded photos straight from MEDIA_ROOT (S3 serves them otherwise).
     urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        ),
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve_media, name="media"),
     ]

@@ -3,9 +3,11 @@
 from collections.abc import Mapping
 from datetime import UTC
 
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from rest_framework import serializers
 
+from vehicles import photos
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
 
 PLATE_KEYS = ("registration_number", "reg")
@@ -46,25 +48,49 @@ class _PlateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class _NoPhotoYetMixin:
-    """Until photo uploads land, a request with an image is refused rather than dropped."""
+class PhotoField(serializers.Field):
+    """
+    A photo: a multipart file, or a base64 string or `data:image/...;base64,` URI. Its size
+    is refused (413) before anything is decoded; the pixels are checked by the services.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile):
+            photos.check_upload_size(data.size, field=self.field_name)
+            return data
+        if isinstance(data, str):
+            return photos.decode_base64_image(data, field=self.field_name)
+        raise photos.InvalidImage(
+            details={self.field_name: ["Send a file, a base64 string or a data URI."]}
+        )
+
+
+class _LinkFieldsInputSerializer(serializers.Serializer):
+    """The fields an owner sets on a link: nickname and a photo under `image` or `file`."""
+
+    nickname = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, allow_null=True
+    )
+    image = PhotoField(required=False, allow_null=True)
+    file = PhotoField(required=False)
 
     def validate(self, attrs):
-        if any(key in self.initial_data for key in ("image", "file")):
-            raise serializers.ValidationError({"image": ["Photo uploads are not supported yet."]})
+        given = [key for key in ("image", "file") if key in attrs]
+        if len(given) > 1:
+            raise serializers.ValidationError(
+                {"file": ["Send the photo as file or image, not both."]}
+            )
+        if given:  # `None` (JSON null) means "remove the photo"
+            attrs["photo"] = attrs.pop(given[0])
         return attrs
 
 
-class VehicleLinkCreateInputSerializer(_NoPhotoYetMixin, _PlateInputSerializer):
-    nickname = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, allow_null=True
-    )
+class VehicleLinkCreateInputSerializer(_PlateInputSerializer, _LinkFieldsInputSerializer):
+    pass
 
 
-class VehicleLinkUpdateInputSerializer(_NoPhotoYetMixin, serializers.Serializer):
-    nickname = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, allow_null=True
-    )
+class VehicleLinkUpdateInputSerializer(_LinkFieldsInputSerializer):
+    pass
 
 
 class SetPrimaryInputSerializer(_PlateInputSerializer):
@@ -104,10 +130,10 @@ class VehicleLinkSummarySerializer(serializers.Serializer):
         return link.nickname or None
 
     def get_image_url(self, link) -> str | None:
-        return None
+        return photos.absolute_url(link.photo.name, self.context["request"])
 
     def get_thumbnail_url(self, link) -> str | None:
-        return None
+        return photos.absolute_url(link.photo_thumbnail.name, self.context["request"])
 
     def get_inspection_status(self, link) -> str:
         if "today" not in self.context:

@@ -1,10 +1,14 @@
 """
 Writes on vehicles and links: link, update, unlink, set primary, refresh from the register.
 
-Register calls happen outside database transactions (a slow register never holds a lock);
-every multi-row write is one transaction that first locks the owner's row, so one user's
-link, unlink and set-primary requests are serialised (on SQLite, `BEGIN IMMEDIATE` does the
-same for every writer). The database constraints stay the last line of defence.
+Register calls and photo processing happen outside database transactions (a slow register
+never holds a lock); every multi-row write is one transaction that first locks the owner's
+row, so one user's link, unlink and set-primary requests are serialised (on SQLite,
+`BEGIN IMMEDIATE` does the same for every writer). The database constraints stay the last
+line of defence.
+
+Photo files follow the database: new files are written before the transaction and deleted
+again if it fails; replaced or removed files are deleted only once it has committed.
 """
 
 import math
@@ -13,16 +17,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from minbil.api.throttling import RegisterLookupThrottle
 from minbil.errors import Conflict, DomainError
-from vehicles import vegvesen
+from vehicles import photos, vegvesen
 from vehicles.models import Vehicle, VehicleLink
 from vehicles.selectors import find_vehicle_link, get_vehicle_link
 
 UNSET: Any = object()
+PhotoSource = bytes | UploadedFile | None
 
 
 class VehicleLimitReached(Conflict):
@@ -43,45 +49,82 @@ class UnlinkResult:
 
 
 def link_vehicle(
-    *, user, registration_number: str, nickname: str | None = None
+    *, user, registration_number: str, nickname: str | None = None, photo: PhotoSource = None
 ) -> tuple[VehicleLink, bool]:
     """
     Links a canonical plate to the user: `(link, True)` when new, `(link, False)` when the
-    user already had it (unchanged). The register is called only for a plate not stored
-    yet, and nothing is stored when it fails. The user's first vehicle becomes primary.
+    user already had it (unchanged: the nickname and photo given are not applied). The
+    register is called only for a plate not stored yet; nothing is stored when it or the
+    photo fails. The user's first vehicle becomes primary.
     """
     existing = find_vehicle_link(user=user, registration_number=registration_number)
     if existing is not None:
         return existing, False
     _ensure_below_limit(user)
+    processed = photos.process_photo(photo) if photo is not None else None
     vehicle = Vehicle.objects.filter(registration_number=registration_number).first()
     if vehicle is None:
         vehicle = _store_vehicle_from_register(user=user, registration_number=registration_number)
 
+    stored = photos.save_photo(processed) if processed else None
+    created = False
     try:
         with transaction.atomic():
             _lock_owner(user)
-            if VehicleLink.objects.filter(user=user, vehicle=vehicle).exists():
-                created = False
-            else:
+            if not VehicleLink.objects.filter(user=user, vehicle=vehicle).exists():
                 _ensure_below_limit(user)
                 has_primary = VehicleLink.objects.filter(user=user, is_primary=True).exists()
                 VehicleLink.objects.create(
-                    user=user, vehicle=vehicle, nickname=nickname or "", is_primary=not has_primary
+                    user=user,
+                    vehicle=vehicle,
+                    nickname=nickname or "",
+                    photo=stored.image if stored else "",
+                    photo_thumbnail=stored.thumbnail if stored else "",
+                    is_primary=not has_primary,
                 )
                 created = True
     except IntegrityError:  # a concurrent request linked it first
-        created = False
+        pass
+    finally:
+        if stored and not created:
+            photos.delete_files(stored.names)
     return get_vehicle_link(user=user, registration_number=registration_number), created
 
 
-def update_vehicle_link(*, user, registration_number: str, nickname: Any = UNSET) -> VehicleLink:
-    """Changes only what is given; `None` or `""` clears the nickname."""
+def update_vehicle_link(
+    *, user, registration_number: str, nickname: Any = UNSET, photo: Any = UNSET
+) -> VehicleLink:
+    """
+    Changes only what is given: `None` or `""` clears the nickname, `photo=None` removes the
+    photo, a new photo replaces it. All or nothing: a bad photo changes nothing.
+    """
     link = get_vehicle_link(user=user, registration_number=registration_number)
-    if nickname is not UNSET:
-        link.nickname = nickname or ""
-        link.save(update_fields=["nickname", "updated_at"])
-    return link
+    replace_photo = photo is not UNSET
+    processed = photos.process_photo(photo) if replace_photo and photo is not None else None
+    stored = photos.save_photo(processed) if processed else None
+    committed = False
+    try:
+        with transaction.atomic():
+            # Locked, and read inside the transaction: the files this request replaces are
+            # exactly the ones it unlinks, even when two uploads race.
+            link = VehicleLink.objects.select_for_update().get(pk=link.pk)
+            changed = []
+            if nickname is not UNSET:
+                link.nickname = nickname or ""
+                changed.append("nickname")
+            if replace_photo:
+                replaced = (link.photo.name, link.photo_thumbnail.name)
+                link.photo = stored.image if stored else ""
+                link.photo_thumbnail = stored.thumbnail if stored else ""
+                changed += ["photo", "photo_thumbnail"]
+                transaction.on_commit(lambda: photos.delete_files(replaced))
+            if changed:
+                link.save(update_fields=[*changed, "updated_at"])
+        committed = True
+    finally:
+        if stored and not committed:
+            photos.delete_files(stored.names)
+    return get_vehicle_link(user=user, registration_number=registration_number)
 
 
 @transaction.atomic
@@ -106,6 +149,8 @@ def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
     _lock_owner(user)
     link = get_vehicle_link(user=user, registration_number=registration_number)
     link.delete()
+    files = (link.photo.name, link.photo_thumbnail.name)
+    transaction.on_commit(lambda: photos.delete_files(files))
     successor = None
     if link.is_primary:
         successor = (

@@ -29,19 +29,23 @@ class VehicleViewSet(viewsets.ViewSet):
     def list(self, request):
         plate = plate_from(request.query_params, required=False)
         if plate is not None:
-            return self._detail(get_vehicle_link(user=request.user, registration_number=plate))
+            link = get_vehicle_link(user=request.user, registration_number=plate)
+            return self._detail(request, link)
         links = vehicle_links_for(user=request.user)
-        return Response(VehicleLinkSummarySerializer(links, many=True).data)
+        context = {"request": request}
+        return Response(VehicleLinkSummarySerializer(links, many=True, context=context).data)
 
     def create(self, request):
         serializer = VehicleLinkCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         link, created = services.link_vehicle(user=request.user, **serializer.validated_data)
-        return self._detail(link, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return self._detail(
+            request, link, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
     def retrieve(self, request, reg: str):
         plate = normalize_registration_number(reg)
-        return self._detail(get_vehicle_link(user=request.user, registration_number=plate))
+        return self._detail(request, get_vehicle_link(user=request.user, registration_number=plate))
 
     def update(self, request, reg: str):
         plate = normalize_registration_number(reg)
@@ -50,7 +54,7 @@ class VehicleViewSet(viewsets.ViewSet):
         link = services.update_vehicle_link(
             user=request.user, registration_number=plate, **serializer.validated_data
         )
-        return self._detail(link)
+        return self._detail(request, link)
 
     def destroy(self, request, reg: str):
         return self._unlink(request, normalize_registration_number(reg))
@@ -61,17 +65,18 @@ class VehicleViewSet(viewsets.ViewSet):
     def refresh(self, request, reg: str):
         plate = normalize_registration_number(reg)
         link = services.refresh_vehicle_link(user=request.user, registration_number=plate)
-        return self._detail(link)
+        return self._detail(request, link)
 
     def set_primary(self, request):
         serializer = SetPrimaryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         link = services.set_primary_vehicle(user=request.user, **serializer.validated_data)
-        return self._detail(link)
+        return self._detail(request, link)
 
     def _unlink(self, request, plate: str) -> Response:
         result = services.unlink_vehicle(user=request.user, registration_number=plate)
         return Response(UnlinkOutputSerializer(result).data, status=status.HTTP_200_OK)
 
-    def _detail(self, link, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(VehicleLinkDetailSerializer(link).data, status=status_code)
+    def _detail(self, request, link, status_code: int = status.HTTP_200_OK) -> Response:
+        data = VehicleLinkDetailSerializer(link, context={"request": request}).data
+        return Response(data, status=status_code)

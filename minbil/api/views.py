@@ -1,8 +1,10 @@
-"""Endpoints outside the versioned API: the health check for load balancers and Docker."""
+"""Endpoints outside the versioned API: the health check, and local media for `make run`."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 
 @require_safe
@@ -15,3 +17,9 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+def serve_media(request, path: str):
+    """Uploaded files from MEDIA_ROOT, for local runs only (`SERVE_MEDIA`)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

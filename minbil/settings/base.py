@@ -6,6 +6,7 @@ only by environment values: `DATABASE_URL`, `REDIS_URL`, `AWS_STORAGE_BUCKET_NAM
 `VEGVESEN_API_KEY` and friends.
 """
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,8 +130,28 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # where photos live in S3 or behind a web server.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
+# Photos: local files by default; a private S3 bucket (signed URLs) when a bucket is named.
+# Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the usual AWS chain.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -172,9 +193,21 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
-# Bodies larger than this are refused with 413 from the Content-Length header alone,
-# before anything is read.
-MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=21 * 1024 * 1024)
+# --- Vehicle photos ----------------------------------------------------------------------------
+
+MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=15 * 1024 * 1024)
+MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2048)
+PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=400)
+PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
+
+# Bodies larger than this are refused with 413 from the Content-Length header alone, before
+# anything is read. The default fits a photo of MAX_IMAGE_BYTES sent as base64 in JSON.
+MAX_REQUEST_BYTES = env.int(
+    "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024
+)
+# Multipart uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Vehicles and the Statens vegvesen register -----------------------------------------------
 

@@ -15,6 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 VEGVESEN_API_KEY = ""
 VEGVESEN_SANDBOX_DIR = ""
 
+# As in `make run`: local media is served by Django (the photo tests fetch it).
+SERVE_MEDIA = True
+
 # Static files are not collected for the suite; look them up per request instead.
 WHITENOISE_AUTOREFRESH = True
 

@@ -415,16 +415,6 @@ def test_update_with_a_bad_nickname_changes_nothing(auth_client):
     assert VehicleLink.objects.get().nickname == "Keep"
 
 
-def test_an_image_is_refused_until_photos_are_supported(auth_client):
-    link(auth_client, "BT57225", nickname="Keep")
-
-    response = auth_client.put(f"{URL}/BT57225", {"nickname": "New", "image": "abc"}, format="json")
-
-    assert response.status_code == 400
-    assert "image" in response.json()["error"]["details"]
-    assert VehicleLink.objects.get().nickname == "Keep"
-
-
 def test_update_of_an_unlinked_plate_is_404(auth_client):
     assert auth_client.put(f"{URL}/BT57225", {"nickname": "x"}, format="json").status_code == 404
 
