@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint format bench-images clean
+.PHONY: help install install-dev run test lint format schema bench-images clean
 
 help:
 	@echo "make run     migrate, create demo accounts, serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
+	@echo "make schema  regenerate openapi.yaml (a test fails when it is stale)"
 	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
 
 $(BIN)/python:
@@ -51,6 +52,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+schema: export DEBUG ?= 1
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
 bench-images: export DEBUG ?= 1
 bench-images: install

@@ -1,5 +1,6 @@
 """Validation of the notification-settings body: strict and all-or-nothing."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -45,9 +46,36 @@ class PreferencesInputSerializer(serializers.Serializer):
         return data
 
 
+def _channels_schema(*, complete: bool) -> dict:
+    schema = {
+        "type": "object",
+        "properties": {channel: {"type": "boolean"} for channel in CHANNELS},
+        "additionalProperties": False,
+    }
+    if complete:
+        schema["required"] = list(CHANNELS)
+    return schema
+
+
+def preferences_schema(*, complete: bool) -> dict:
+    """Every event of the catalogue with its channels: all required in answers, optional in
+    a partial update. Derived from the catalogue, so the schema follows it."""
+    schema = {
+        "type": "object",
+        "properties": {event: _channels_schema(complete=complete) for event in EVENTS},
+        "additionalProperties": False,
+    }
+    if complete:
+        schema["required"] = list(EVENTS)
+    return schema
+
+
+@extend_schema_field(preferences_schema(complete=True))
+class PreferencesField(serializers.DictField):
+    child = serializers.DictField(child=serializers.BooleanField())
+
+
 class PreferencesOutputSerializer(serializers.Serializer):
     """The excerpt's body: `{"preferences": {event: {"email": bool, "push": bool}}}`."""
 
-    preferences = serializers.DictField(
-        child=serializers.DictField(child=serializers.BooleanField())
-    )
+    preferences = PreferencesField()

@@ -3,11 +3,13 @@
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from notifications.schema import notification_preferences_schema
 from notifications.selectors import effective_preferences
 from notifications.serializers import PreferencesInputSerializer, PreferencesOutputSerializer
 from notifications.services import update_preferences
 
 
+@notification_preferences_schema
 class NotificationPreferenceViewSet(viewsets.ViewSet):
     """GET the effective preferences; PUT or PATCH a partial change (same semantics)."""
 
@@ -22,7 +24,8 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
         update_preferences(user=request.user, changes=serializer.validated_data)
         return self._respond(request)
 
-    partial_update = update
+    def partial_update(self, request):
+        return self.update(request)
 
     def _respond(self, request) -> Response:
         body = {"preferences": effective_preferences(user=request.user)}

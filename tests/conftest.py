@@ -31,3 +31,16 @@ def auth_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints how many requests the contract fuzzer sent to each operation."""
+    import sys
+
+    fuzz = sys.modules.get("tests.api.test_fuzz")
+    counts = getattr(fuzz, "CASES_PER_OPERATION", None)
+    if counts:
+        terminalreporter.section("contract fuzzing: generated requests per operation")
+        for label, count in sorted(counts.items()):
+            terminalreporter.write_line(f"{count:6d}  {label}")
+        terminalreporter.write_line(f"{sum(counts.values()):6d}  in total")

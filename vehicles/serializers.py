@@ -5,9 +5,12 @@ from datetime import UTC
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from minbil.api.fields import StrictCharField
 from vehicles import photos
+from vehicles.models import InspectionStatus
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
 
 PLATE_KEYS = ("registration_number", "reg")
@@ -68,9 +71,7 @@ class PhotoField(serializers.Field):
 class _LinkFieldsInputSerializer(serializers.Serializer):
     """The fields an owner sets on a link: nickname and a photo under `image` or `file`."""
 
-    nickname = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, allow_null=True
-    )
+    nickname = StrictCharField(max_length=60, required=False, allow_blank=True, allow_null=True)
     image = PhotoField(required=False, allow_null=True)
     file = PhotoField(required=False)
 
@@ -104,37 +105,76 @@ class UtcDateTimeField(serializers.DateTimeField):
         super().__init__(default_timezone=UTC, **kwargs)
 
 
+def _vehicle_field(field_class: type[serializers.Field], name: str, **kwargs):
+    """A field of the shared vehicle's register data: `null` when the register did not say."""
+    return field_class(source=f"vehicle.{name}", allow_null=True, read_only=True, **kwargs)
+
+
+class TyreAxleSerializer(serializers.Serializer):
+    axle = serializers.IntegerField(allow_null=True)
+    tyre_size = serializers.CharField(allow_null=True, help_text="e.g. `215/55R17`")
+    load_index = serializers.CharField(allow_null=True)
+    speed_rating = serializers.CharField(allow_null=True)
+    rim_size = serializers.CharField(allow_null=True, help_text="e.g. `7JX17`")
+    rim_offset = serializers.CharField(allow_null=True, help_text="ET, in mm")
+    twin = serializers.BooleanField(allow_null=True)
+
+
+class TyreCombinationSerializer(serializers.Serializer):
+    """One approved tyre and rim combination, with an entry per axle."""
+
+    axles = TyreAxleSerializer(many=True)
+
+
 class VehicleLinkSummarySerializer(serializers.Serializer):
     """One entry of the owner's list. Missing register data is `null`, never absent."""
 
     registration_number = serializers.CharField(source="vehicle.registration_number")
-    display = serializers.CharField(source="vehicle.display_registration_number")
+    display = serializers.CharField(
+        source="vehicle.display_registration_number", help_text="With the register's space."
+    )
     nickname = serializers.SerializerMethodField()
     is_primary = serializers.BooleanField()
-    make = serializers.CharField(source="vehicle.make")
-    model = serializers.CharField(source="vehicle.model")
-    model_year = serializers.IntegerField(
-        source="vehicle.model_year",
+    make = _vehicle_field(serializers.CharField, "make")
+    model = _vehicle_field(serializers.CharField, "model")
+    model_year = _vehicle_field(
+        serializers.IntegerField,
+        "model_year",
         help_text="Approximated by the year of first registration: the register has no model year.",
     )
-    fuel_type = serializers.CharField(source="vehicle.fuel_type")
-    color = serializers.CharField(source="vehicle.color")
+    fuel_type = _vehicle_field(
+        serializers.CharField,
+        "fuel_type",
+        help_text="The register's text, e.g. `Bensin/Elektrisk`.",
+    )
+    color = _vehicle_field(serializers.CharField, "color")
     image_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
-    next_inspection_due = serializers.DateField(source="vehicle.next_inspection_due")
-    inspection_status = serializers.SerializerMethodField()
+    next_inspection_due = _vehicle_field(
+        serializers.DateField, "next_inspection_due", help_text="EU-kontroll deadline."
+    )
+    inspection_status = serializers.SerializerMethodField(
+        help_text=(
+            "From the register's deadline: `overdue` once passed, `due_soon` within "
+            "60 days, `not_required` without periodic inspection, `unknown` without a deadline."
+        )
+    )
     linked_at = UtcDateTimeField(source="created_at")
     updated_at = UtcDateTimeField()
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_nickname(self, link) -> str | None:
         return link.nickname or None
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image_url(self, link) -> str | None:
         return photos.absolute_url(link.photo.name, self.context["request"])
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_thumbnail_url(self, link) -> str | None:
         return photos.absolute_url(link.photo_thumbnail.name, self.context["request"])
 
+    @extend_schema_field(serializers.ChoiceField(choices=InspectionStatus.choices))
     def get_inspection_status(self, link) -> str:
         if "today" not in self.context:
             self.context["today"] = timezone.localdate()
@@ -144,34 +184,40 @@ class VehicleLinkSummarySerializer(serializers.Serializer):
 class VehicleLinkDetailSerializer(VehicleLinkSummarySerializer):
     """The full detail of one link and its vehicle."""
 
-    vin = serializers.CharField(source="vehicle.vin")
-    first_registered_at = serializers.DateField(source="vehicle.first_registered_at")
-    first_registered_in_norway_at = serializers.DateField(
-        source="vehicle.first_registered_in_norway_at"
+    vin = _vehicle_field(serializers.CharField, "vin")
+    first_registered_at = _vehicle_field(
+        serializers.DateField, "first_registered_at", help_text="First registration anywhere."
     )
-    registration_status = serializers.CharField(source="vehicle.registration_status")
-    vehicle_group = serializers.CharField(source="vehicle.vehicle_group")
-    body_type = serializers.CharField(source="vehicle.body_type")
-    engine_power_kw = serializers.FloatField(source="vehicle.engine_power_kw")
-    engine_displacement_cc = serializers.IntegerField(source="vehicle.engine_displacement_cc")
-    transmission = serializers.CharField(source="vehicle.transmission")
-    seats = serializers.IntegerField(source="vehicle.seats")
-    doors = serializers.IntegerField(source="vehicle.doors")
-    length_mm = serializers.IntegerField(source="vehicle.length_mm")
-    width_mm = serializers.IntegerField(source="vehicle.width_mm")
-    height_mm = serializers.IntegerField(source="vehicle.height_mm")
-    curb_weight_kg = serializers.IntegerField(source="vehicle.curb_weight_kg")
-    max_total_weight_kg = serializers.IntegerField(source="vehicle.max_total_weight_kg")
-    max_trailer_weight_braked_kg = serializers.IntegerField(
-        source="vehicle.max_trailer_weight_braked_kg"
+    first_registered_in_norway_at = _vehicle_field(
+        serializers.DateField, "first_registered_in_norway_at"
     )
-    max_trailer_weight_unbraked_kg = serializers.IntegerField(
-        source="vehicle.max_trailer_weight_unbraked_kg"
+    registration_status = _vehicle_field(serializers.CharField, "registration_status")
+    vehicle_group = _vehicle_field(serializers.CharField, "vehicle_group")
+    body_type = _vehicle_field(serializers.CharField, "body_type")
+    engine_power_kw = _vehicle_field(
+        serializers.FloatField,
+        "engine_power_kw",
+        help_text="The first motor's power; a plug-in hybrid's motors are not added up.",
     )
-    co2_g_per_km = serializers.FloatField(source="vehicle.co2_g_per_km")
-    tyres = serializers.ListField(source="vehicle.tyres", child=serializers.DictField())
-    last_inspection_approved = serializers.DateField(source="vehicle.last_inspection_approved")
-    data_fetched_at = UtcDateTimeField(source="vehicle.data_fetched_at")
+    engine_displacement_cc = _vehicle_field(serializers.IntegerField, "engine_displacement_cc")
+    transmission = _vehicle_field(serializers.CharField, "transmission")
+    seats = _vehicle_field(serializers.IntegerField, "seats")
+    doors = _vehicle_field(serializers.IntegerField, "doors")
+    length_mm = _vehicle_field(serializers.IntegerField, "length_mm")
+    width_mm = _vehicle_field(serializers.IntegerField, "width_mm")
+    height_mm = _vehicle_field(serializers.IntegerField, "height_mm")
+    curb_weight_kg = _vehicle_field(serializers.IntegerField, "curb_weight_kg")
+    max_total_weight_kg = _vehicle_field(serializers.IntegerField, "max_total_weight_kg")
+    max_trailer_weight_braked_kg = _vehicle_field(
+        serializers.IntegerField, "max_trailer_weight_braked_kg"
+    )
+    max_trailer_weight_unbraked_kg = _vehicle_field(
+        serializers.IntegerField, "max_trailer_weight_unbraked_kg"
+    )
+    co2_g_per_km = _vehicle_field(serializers.FloatField, "co2_g_per_km")
+    tyres = TyreCombinationSerializer(source="vehicle.tyres", many=True, read_only=True)
+    last_inspection_approved = _vehicle_field(serializers.DateField, "last_inspection_approved")
+    data_fetched_at = UtcDateTimeField(source="vehicle.data_fetched_at", allow_null=True)
 
 
 class UnlinkOutputSerializer(serializers.Serializer):

@@ -2,9 +2,11 @@ from django.urls import re_path
 
 from vehicles.views import VehicleViewSet
 
-collection = VehicleViewSet.as_view({"get": "list", "post": "create", "delete": "destroy_by_query"})
+collection = VehicleViewSet.as_view(
+    {"get": "list_or_detail", "post": "create", "delete": "destroy_by_query"}
+)
 item = VehicleViewSet.as_view(
-    {"get": "retrieve", "put": "update", "patch": "update", "delete": "destroy"}
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 refresh = VehicleViewSet.as_view({"post": "refresh"})
 set_primary = VehicleViewSet.as_view({"post": "set_primary"})

@@ -6,6 +6,13 @@ from rest_framework.response import Response
 
 from vehicles import services
 from vehicles.plates import normalize_registration_number
+from vehicles.schema import (
+    list_or_detail_schema,
+    refresh_schema,
+    set_primary_schema,
+    unlink_schema,
+    vehicle_schema,
+)
 from vehicles.selectors import get_vehicle_link, vehicle_links_for
 from vehicles.serializers import (
     SetPrimaryInputSerializer,
@@ -18,6 +25,7 @@ from vehicles.serializers import (
 )
 
 
+@vehicle_schema
 class VehicleViewSet(viewsets.ViewSet):
     """
     The collection answers `GET` (list, or one link's detail with `?registration_number=`
@@ -26,7 +34,8 @@ class VehicleViewSet(viewsets.ViewSet):
 
     parser_classes = [JSONParser, MultiPartParser]
 
-    def list(self, request):
+    @list_or_detail_schema
+    def list_or_detail(self, request):
         plate = plate_from(request.query_params, required=False)
         if plate is not None:
             link = get_vehicle_link(user=request.user, registration_number=plate)
@@ -56,17 +65,23 @@ class VehicleViewSet(viewsets.ViewSet):
         )
         return self._detail(request, link)
 
+    def partial_update(self, request, reg: str):
+        return self.update(request, reg)
+
     def destroy(self, request, reg: str):
         return self._unlink(request, normalize_registration_number(reg))
 
+    @unlink_schema
     def destroy_by_query(self, request):
         return self._unlink(request, plate_from(request.query_params))
 
+    @refresh_schema
     def refresh(self, request, reg: str):
         plate = normalize_registration_number(reg)
         link = services.refresh_vehicle_link(user=request.user, registration_number=plate)
         return self._detail(request, link)
 
+    @set_primary_schema
     def set_primary(self, request):
         serializer = SetPrimaryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

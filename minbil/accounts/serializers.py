@@ -5,15 +5,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+
+from minbil.api.fields import StrictCharField, StrictEmailField
 
 User = get_user_model()
 
 
 class RegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False, write_only=True)
+    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_email(value)
@@ -34,8 +36,19 @@ class UserOutputSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
+class TokenObtainInputSerializer(TokenObtainPairSerializer):
+    """simplejwt's token pair, with credentials that must be strings."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True)
+        self.fields["password"] = StrictCharField(write_only=True, trim_whitespace=False)
+
+
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
     """simplejwt's refresh, answering 401 (not 500) when the token's user was deleted."""
+
+    refresh = StrictCharField()
 
     def validate(self, attrs: dict) -> dict:
         try:

@@ -20,6 +20,7 @@ SERVE_MEDIA = True
 
 # Static files are not collected for the suite; look them up per request instead.
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not an in-memory database: the concurrency tests use real threads, each

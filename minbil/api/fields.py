@@ -1,0 +1,22 @@
+"""Serializer fields for JSON input that is exactly what the schema says."""
+
+from rest_framework import serializers
+
+
+class StrictTypeMixin:
+    """Refuses numbers and booleans where text is expected, instead of turning them into text."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictTypeMixin, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StrictTypeMixin, serializers.EmailField):
+    pass

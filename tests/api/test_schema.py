@@ -1,0 +1,215 @@
+"""The OpenAPI schema: committed, exact, and served with offline docs."""
+
+import json
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import call_command
+
+from notifications.catalogue import EVENTS
+
+pytestmark = pytest.mark.django_db
+
+COMMITTED = Path(settings.BASE_DIR) / "openapi.yaml"
+
+
+def generated_schema() -> str:
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    return out.getvalue()
+
+
+def test_committed_schema_matches_the_code():
+    assert COMMITTED.read_text(encoding="utf-8") == generated_schema(), (
+        "openapi.yaml is stale: run `make schema` and commit the result"
+    )
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_operation_ids_are_stable_and_readable(schema):
+    ids = {(path, method): op["operationId"] for path, method, op in operations(schema)}
+
+    assert ids == {
+        ("/api/auth/register", "post"): "auth_register",
+        ("/api/auth/token", "post"): "auth_token",
+        ("/api/auth/token/refresh", "post"): "auth_token_refresh",
+        ("/api/co/settings/notifications", "get"): "notification_settings_retrieve",
+        ("/api/co/settings/notifications", "put"): "notification_settings_update",
+        ("/api/co/settings/notifications", "patch"): "notification_settings_partial_update",
+        ("/api/co/vehicles", "get"): "vehicles_list",
+        ("/api/co/vehicles", "post"): "vehicles_link",
+        ("/api/co/vehicles", "delete"): "vehicles_unlink",
+        ("/api/co/vehicles/{reg}", "get"): "vehicles_retrieve",
+        ("/api/co/vehicles/{reg}", "put"): "vehicles_update",
+        ("/api/co/vehicles/{reg}", "patch"): "vehicles_partial_update",
+        ("/api/co/vehicles/{reg}", "delete"): "vehicles_unlink_by_path",
+        ("/api/co/vehicles/refresh/{reg}", "post"): "vehicles_refresh",
+        ("/api/co/vehicles/set-primary", "post"): "vehicles_set_primary",
+    }
+
+
+def test_every_owner_operation_requires_the_bearer_token(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    for path, _, operation in operations(schema):
+        if path.startswith("/api/co/"):
+            assert operation["security"] == [{"jwtAuth": []}]
+            assert "401" in operation["responses"]
+        else:
+            assert operation.get("security", [{}]) == [{}]
+
+
+def response_ref(operation, status: str, media: str = "application/json") -> str:
+    return operation["responses"][status]["content"][media]["schema"]["$ref"].split("/")[-1]
+
+
+def test_success_envelopes_carry_the_real_data_shape(schema):
+    ops = {op["operationId"]: op for _, _, op in operations(schema)}
+    components = schema["components"]["schemas"]
+
+    assert response_ref(ops["vehicles_link"], "201") == "VehicleLinkDetailEnvelope"
+    assert response_ref(ops["vehicles_link"], "200") == "VehicleLinkDetailEnvelope"
+    detail = components["VehicleLinkDetailEnvelope"]
+    assert detail["properties"]["data"]["$ref"].endswith("/VehicleLinkDetail")
+    assert detail["properties"]["meta"]["$ref"].endswith("/Meta")
+    listing = components["VehicleLinkSummaryListEnvelope"]["properties"]["data"]
+    assert listing["type"] == "array"
+    assert listing["items"]["$ref"].endswith("/VehicleLinkSummary")
+    assert {ref["$ref"].split("/")[-1] for ref in components["VehicleListOrDetail"]["oneOf"]} == {
+        "VehicleLinkSummaryListEnvelope",
+        "VehicleLinkDetailEnvelope",
+    }
+    assert response_ref(ops["vehicles_unlink"], "200") == "UnlinkOutputEnvelope"
+    assert response_ref(ops["auth_register"], "201") == "UserOutputEnvelope"
+    assert response_ref(ops["auth_token"], "200") == "TokenPair"
+
+
+def test_missing_register_data_is_documented_as_nullable(schema):
+    detail = schema["components"]["schemas"]["VehicleLinkDetail"]
+    for field in ("make", "vin", "engine_displacement_cc", "next_inspection_due", "image_url"):
+        assert detail["properties"][field]["nullable"] is True
+    assert set(detail["required"]) >= {"registration_number", "inspection_status", "tyres"}
+
+
+def test_notification_bodies_list_7_events_by_2_channels(schema):
+    components = schema["components"]["schemas"]
+    answer = components["PreferencesOutput"]["properties"]["preferences"]
+    partial = components["PreferencesInputRequest"]
+    events = [
+        "booking.requested",
+        "booking.accepted",
+        "booking.declined",
+        "booking.updated",
+        "booking.completed",
+        "message.new",
+        "rating.reminder",
+    ]
+
+    assert answer["required"] == events
+    assert partial["additionalProperties"] is False and "required" not in partial
+    for event in events:
+        assert answer["properties"][event]["required"] == ["email", "push"]
+        assert set(partial["properties"][event]["properties"]) == {"email", "push"}
+        assert partial["properties"][event]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    "operation_id, statuses",
+    [
+        ("auth_register", {"201", "400", "409", "415", "429"}),
+        ("auth_token", {"200", "400", "401", "415", "429"}),
+        ("vehicles_list", {"200", "400", "401", "404"}),
+        (
+            "vehicles_link",
+            {"200", "201", "400", "401", "404", "409", "413", "415", "429", "502", "503"},
+        ),
+        ("vehicles_update", {"200", "400", "401", "404", "413", "415"}),
+        ("vehicles_unlink", {"200", "400", "401", "404"}),
+        ("vehicles_refresh", {"200", "400", "401", "404", "429", "502", "503"}),
+        ("vehicles_set_primary", {"200", "400", "401", "404", "415"}),
+        ("notification_settings_update", {"200", "400", "401", "415"}),
+    ],
+)
+def test_each_operation_documents_its_error_statuses(schema, operation_id, statuses):
+    operation = next(op for _, _, op in operations(schema) if op["operationId"] == operation_id)
+
+    assert set(operation["responses"]) == statuses
+    for status in statuses - {"200", "201"}:
+        assert response_ref(operation, status) == "ErrorEnvelope"
+
+
+def test_plate_query_parameters_and_request_media_types(schema):
+    ops = {op["operationId"]: op for _, _, op in operations(schema)}
+
+    for operation_id in ("vehicles_list", "vehicles_unlink"):
+        names = {p["name"] for p in ops[operation_id]["parameters"] if p["in"] == "query"}
+        assert names == {"registration_number", "reg"}
+    for operation_id in ("vehicles_link", "vehicles_update"):
+        content = ops[operation_id]["requestBody"]["content"]
+        assert set(content) == {"application/json", "multipart/form-data"}
+        multipart = schema["components"]["schemas"][
+            content["multipart/form-data"]["schema"]["$ref"].split("/")[-1]
+        ]
+        assert multipart["properties"]["file"]["format"] == "binary"
+
+
+def test_the_excerpts_request_examples_are_in_the_schema(schema):
+    ops = {op["operationId"]: op for _, _, op in operations(schema)}
+
+    def examples(operation_id):
+        content = ops[operation_id]["requestBody"]["content"]["application/json"]
+        return [example["value"] for example in content["examples"].values()]
+
+    assert {
+        "registration_number": "BT57225",
+        "nickname": "string_value",
+        "image": "string_value",
+    } in examples("vehicles_link")
+    assert {"registration_number": "BT57225"} in examples("vehicles_set_primary")
+    assert {"nickname": "string_value", "image": "string_value"} in examples("vehicles_update")
+    notification = ops["notification_settings_update"]["requestBody"]["content"]
+    seed = notification["application/json"]["examples"]["ExcerptExample"]["value"]
+    assert seed == {event: {"email": True, "push": True} for event in EVENTS}
+
+
+def test_schema_endpoint_serves_yaml_and_json(api_client):
+    as_yaml = api_client.get("/api/schema")
+    as_json = api_client.get("/api/schema?format=json")
+
+    assert as_yaml.status_code == 200
+    assert as_yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(as_yaml.content)["openapi"].startswith("3.")
+    assert as_json.status_code == 200
+    assert json.loads(as_json.content)["info"]["title"] == "MinBil car-owner API"
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_docs_load_their_assets_from_this_server_only(api_client, path):
+    page = api_client.get(path)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, "the page references its scripts"
+    for asset in assets:
+        assert not asset.startswith(("http:", "https:", "//")), asset
+        if asset.startswith("/static/"):
+            assert api_client.get(asset).status_code == 200, asset
+    assert "cdn" not in html.lower()
