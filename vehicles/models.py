@@ -81,6 +81,10 @@ class Vehicle(models.Model):
 
     class Meta:
         ordering = ["registration_number"]
+        permissions = [
+            # Lets view-only support staff run the admin's "Refresh from register" action.
+            ("refresh_vehicle", "Can refresh vehicle data from the register"),
+        ]
 
     def __str__(self) -> str:
         return self.display_registration_number
