@@ -207,6 +207,8 @@ class RefreshOutcome:
         """What changed, or why it failed, in one line (the plate not included)."""
         if self.succeeded:
             return describe_changes(change_record(self.changes))
+        if self.status == RefreshStatus.QUOTA_EXHAUSTED and self.retry_after:
+            return f"{self.message} It resets in {describe_wait(self.retry_after)}."
         return self.message
 
 
@@ -249,6 +251,17 @@ def look_up_plate(*, raw_plate: str) -> vegvesen.LookupResult:
     storing nothing: for developers checking what the register says.
     """
     return vegvesen.lookup(normalize_registration_number(raw_plate))
+
+
+def describe_wait(seconds: int) -> str:
+    """`Retry-After` seconds for people: `3 h 12 min`, `5 min`, `40 s`."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
 
 
 def _json_value(value: Any) -> Any:
