@@ -208,7 +208,8 @@ class RefreshOutcome:
         if self.succeeded:
             return describe_changes(change_record(self.changes))
         if self.status == RefreshStatus.QUOTA_EXHAUSTED and self.retry_after:
-            return f"{self.message} It resets in {describe_wait(self.retry_after)}."
+            wait = describe_wait(self.retry_after)
+            return f"The register's daily look-up quota is used up; it resets in {wait}."
         return self.message
 
 

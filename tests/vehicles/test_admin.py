@@ -15,7 +15,7 @@ from notifications.models import NotificationPreference
 from tests.factories import UserFactory, VehicleFactory, VehicleLinkFactory
 from tests.vehicles.conftest import API_KEY, REGISTER_URL, sample, store_sample
 from vehicles.admin import MAX_VEHICLES_PER_REFRESH
-from vehicles.models import Vehicle, VehicleDataChange, VehicleLink
+from vehicles.models import InspectionStatus, Vehicle, VehicleDataChange, VehicleLink
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +260,9 @@ def test_vehicle_page_shows_owners_payload_and_recent_changes(support_client):
     assert "Familiebilen" in content
     assert '<pre class="register-payload"' in content
     assert "&quot;kjoretoydataListe&quot;: [\n    {" in content  # pretty-printed, escaped
-    assert "Due within 60 days" in content or "OK" in content
+    assert f'<div class="readonly">{InspectionStatus(vehicle.inspection_status()).label}</div>' in (
+        content
+    )
     assert "next inspection due 2025-03-18 → 2027-03-18" in content
 
 
@@ -361,8 +363,8 @@ def test_refresh_action_stops_at_a_spent_quota(support_client, live_register):
     assert messages_of(response) == [
         (
             messages.ERROR,
-            "BT 57225: not refreshed. The vehicle register's daily look-up quota is used up. "
-            "Try again after it resets. It resets in 2 h 0 min. The stored data is unchanged.",
+            "BT 57225: not refreshed. The register's daily look-up quota is used up; "
+            "it resets in 2 h 0 min. The stored data is unchanged.",
         ),
         (messages.WARNING, "Stopped; not refreshed: KH 45678."),
     ]
