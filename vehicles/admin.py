@@ -26,6 +26,7 @@ from vehicles.models import (
     Vehicle,
     VehicleDataChange,
     VehicleLink,
+    describe_tyres,
 )
 from vehicles.plates import plate_search_term
 from vehicles.services import RefreshOutcome, RefreshStatus
@@ -236,11 +237,15 @@ class VehicleAdmin(PlateSearchMixin, admin.ModelAdmin):
                     "max_trailer_weight_braked_kg",
                     "max_trailer_weight_unbraked_kg",
                     "co2_g_per_km",
-                    "tyres",
-                )
+                    "tyres_summary",
+                ),
+                "classes": ("collapse",),
             },
         ),
-        ("Raw register payload", {"fields": ("register_payload_pretty",)}),
+        (
+            "Raw register payload",
+            {"fields": ("register_payload_pretty",), "classes": ("collapse",)},
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -272,6 +277,10 @@ class VehicleAdmin(PlateSearchMixin, admin.ModelAdmin):
     @admin.display(description="inspection status")
     def inspection_status_label(self, vehicle: Vehicle) -> str:
         return InspectionStatus(vehicle.inspection_status()).label
+
+    @admin.display(description="tyres and rims")
+    def tyres_summary(self, vehicle: Vehicle) -> str:
+        return describe_tyres(vehicle.tyres)
 
     @admin.display(description="recent changes from the register")
     def recent_changes(self, vehicle: Vehicle) -> str:

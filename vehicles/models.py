@@ -205,6 +205,25 @@ def describe_changes(changes: Mapping[str, Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "no changes"
 
 
+def describe_tyres(tyres: list[dict[str, Any]]) -> str:
+    """
+    The register's tyre and rim combinations in one line, as a workshop writes them:
+    `215/55R17 94V on 7JX17; 235/45R18 98W on 8JX18` (axles with the same set-up once).
+    """
+    combinations = []
+    for combination in tyres or []:
+        specs = []
+        for axle in combination.get("axles", []) if isinstance(combination, dict) else []:
+            spec = f"{axle.get('tyre_size') or '?'} "
+            spec += f"{axle.get('load_index') or ''}{axle.get('speed_rating') or ''}"
+            if axle.get("rim_size"):
+                spec += f" on {axle['rim_size']}"
+            specs.append(spec.strip())
+        if specs:
+            combinations.append(" + ".join(dict.fromkeys(specs)))
+    return "; ".join(combinations) or "—"
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = "—" if value is None or value == "" else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -33,6 +33,16 @@ class UserAdmin(DjangoUserAdmin):
     )
     inlines = [UserVehicleLinkInline]
 
+    def get_fieldsets(self, request, obj=None):
+        """View-only staff get no password row: its "Reset password" button is not theirs."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+            for name, options in fieldsets
+        ]
+
     @admin.display(description="effective preferences")
     def notification_preferences(self, user: User) -> str:
         return preference_grid(user)

@@ -103,3 +103,13 @@ def test_superuser_changes_to_a_user_are_in_the_admin_log(superuser_client, supe
     entry = LogEntry.objects.get(user=superuser, object_id=str(user.pk))
     assert entry.action_flag == CHANGE
     assert "Name" in entry.get_change_message()
+
+
+def test_only_staff_who_may_change_users_see_the_password_row(support_client, superuser_client):
+    user = UserFactory()
+
+    support_page = support_client.get(f"{USERS}{user.pk}/change/").content.decode()
+    superuser_page = superuser_client.get(f"{USERS}{user.pk}/change/").content.decode()
+
+    assert "Reset password" not in support_page
+    assert "Reset password" in superuser_page

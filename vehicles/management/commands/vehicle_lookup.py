@@ -16,7 +16,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
 
 from vehicles import vegvesen
-from vehicles.models import Vehicle
+from vehicles.models import Vehicle, describe_tyres
 from vehicles.plates import InvalidRegistrationNumber, display_registration_number
 from vehicles.services import describe_wait, look_up_plate
 
@@ -82,18 +82,6 @@ def _text(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, list):  # the tyre table: one combination per entry
-        return "; ".join(_tyre_combination(combination) for combination in value)
+    if isinstance(value, list):  # the tyre table
+        return describe_tyres(value)
     return str(value)
-
-
-def _tyre_combination(combination: dict[str, Any]) -> str:
-    """`215/55R17 94V on 7JX17` per distinct axle set-up, joined with `+`."""
-    specs = []
-    for axle in combination.get("axles", []):
-        spec = f"{axle.get('tyre_size') or '?'} {axle.get('load_index') or ''}"
-        spec += f"{axle.get('speed_rating') or ''}"
-        if axle.get("rim_size"):
-            spec += f" on {axle['rim_size']}"
-        specs.append(spec.strip())
-    return " + ".join(dict.fromkeys(specs)) or "—"
