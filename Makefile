@@ -10,7 +10,7 @@ PORT   ?= 5000
 .PHONY: help install install-dev run test lint format schema bench-images clean
 
 help:
-	@echo "make run     migrate, create demo accounts, serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
+	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
@@ -62,4 +62,4 @@ bench-images: install
 	$(BIN)/python manage.py bench_images
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts

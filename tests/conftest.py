@@ -1,9 +1,12 @@
-"""Shared fixtures: API clients, users, and a clean cache for every test."""
+"""Shared fixtures: API and admin clients, users, and a clean cache for every test."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
+from minbil.accounts.models import SUPPORT_GROUP
 from tests.factories import UserFactory
 
 
@@ -30,6 +33,33 @@ def auth_client(user) -> APIClient:
     """A client authenticated as `user` (the token endpoint itself is tested separately)."""
     client = APIClient()
     client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(email="root@minbil.test", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def support_user(db):
+    """A staff member in the Support group, as the data migration made it."""
+    staff = UserFactory(email="support@minbil.test", is_staff=True)
+    staff.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+    return staff
+
+
+@pytest.fixture
+def superuser_client(superuser) -> Client:
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def support_client(support_user) -> Client:
+    client = Client()
+    client.force_login(support_user)
     return client
 
 

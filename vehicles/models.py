@@ -1,8 +1,14 @@
-"""Vehicles (one per plate, shared) and the links that make them a user's car."""
+"""
+Vehicles (one per plate, shared), the links that make them a user's car, and the record of
+what each refresh from the register changed.
+"""
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -75,6 +81,10 @@ class Vehicle(models.Model):
 
     class Meta:
         ordering = ["registration_number"]
+        permissions = [
+            # Lets view-only support staff run the admin's "Refresh from register" action.
+            ("refresh_vehicle", "Can refresh vehicle data from the register"),
+        ]
 
     def __str__(self) -> str:
         return self.display_registration_number
@@ -138,3 +148,82 @@ class VehicleLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.vehicle}"
+
+
+class ChangeSource(models.TextChoices):
+    """Who asked for a refresh: an owner through the API, staff in the admin, or a command."""
+
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command"
+
+
+class VehicleDataChange(models.Model):
+    """
+    What one refresh from the register changed on a vehicle, kept so support can answer
+    "why does my car show that date?" from the admin.
+
+    A row is written only for a refresh that changed something: an unchanged refresh is
+    already visible as `Vehicle.data_fetched_at`, and a row per fetch would grow the table
+    by the whole fleet on every scheduled run while saying nothing new.
+    `changes` is `{field: {"old": ..., "new": ...}}`, JSON-ready (dates as ISO strings).
+    """
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="data_changes")
+    fetched_at = models.DateTimeField(db_index=True)
+    changes = models.JSONField(default=dict)
+    source = models.CharField(max_length=16, choices=ChangeSource.choices)
+
+    class Meta:
+        ordering = ["-fetched_at", "-pk"]
+        get_latest_by = "fetched_at"
+
+    def __str__(self) -> str:
+        return f"{self.vehicle} refreshed {self.fetched_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary(self) -> str:
+        return describe_changes(self.changes)
+
+
+def describe_changes(changes: Mapping[str, Mapping[str, Any]]) -> str:
+    """
+    One line for people: `next inspection due 2026-05-31 → 2028-05-31; colour …`.
+    Lists and objects (the tyre table) are named, not dumped.
+    """
+    parts = []
+    for name, values in changes.items():
+        try:
+            label = str(Vehicle._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:  # a field since removed from the model
+            label = name
+        old, new = values.get("old"), values.get("new")
+        if isinstance(old, list | dict) or isinstance(new, list | dict):
+            parts.append(f"{label} changed")
+        else:
+            parts.append(f"{label} {_short(old)} → {_short(new)}")
+    return "; ".join(parts) or "no changes"
+
+
+def describe_tyres(tyres: list[dict[str, Any]]) -> str:
+    """
+    The register's tyre and rim combinations in one line, as a workshop writes them:
+    `215/55R17 94V on 7JX17; 235/45R18 98W on 8JX18` (axles with the same set-up once).
+    """
+    combinations = []
+    for combination in tyres or []:
+        specs = []
+        for axle in combination.get("axles", []) if isinstance(combination, dict) else []:
+            spec = f"{axle.get('tyre_size') or '?'} "
+            spec += f"{axle.get('load_index') or ''}{axle.get('speed_rating') or ''}"
+            if axle.get("rim_size"):
+                spec += f" on {axle['rim_size']}"
+            specs.append(spec.strip())
+        if specs:
+            combinations.append(" + ".join(dict.fromkeys(specs)))
+    return "; ".join(combinations) or "—"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -37,3 +37,14 @@ def display_registration_number(canonical: str) -> str:
     """`BT57225` → `BT 57225` for ordinary plates; other plates are shown as they are."""
     match = _ORDINARY.fullmatch(canonical)
     return f"{match[1]} {match[2]}" if match else canonical
+
+
+def plate_search_term(raw: str) -> str | None:
+    """
+    The canonical form of a search term that could be (part of) a plate, so `"bt 57225"` or
+    `"bt-572"` finds `BT57225`; None for anything else (an email, a VIN). Never raises.
+    """
+    try:
+        return normalize_registration_number(raw)
+    except InvalidRegistrationNumber:
+        return None

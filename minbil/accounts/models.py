@@ -6,6 +6,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Staff who answer owners' questions in the admin: view-only, plus "refresh from register".
+# Created with its permissions by vehicles/migrations/0004_support_group.py.
+SUPPORT_GROUP = "Support"
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True

@@ -1,12 +1,17 @@
 """Register fixtures: sample payloads and a live register mocked at the HTTP level."""
 
 import copy
+import datetime
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import responses
+from django.utils import timezone
 
+from vehicles.models import Vehicle
+from vehicles.vegvesen import parse_payload
 from vehicles.vegvesen.client import SAMPLES_DIR
 
 REGISTER_URL = "https://register.test/enkeltoppslag/kjoretoydata"
@@ -26,3 +31,15 @@ def live_register(settings, monkeypatch):
     monkeypatch.setattr("vehicles.vegvesen.client.BACKOFF_SECONDS", 0)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+def store_sample(name: str, **overrides) -> Vehicle:
+    """A vehicle stored as if fetched from the register's sample `name` a day ago."""
+    payload = sample(name)
+    fields = {
+        **asdict(parse_payload(payload)),
+        "register_payload": payload,
+        "data_fetched_at": timezone.now() - datetime.timedelta(days=1),
+        **overrides,
+    }
+    return Vehicle.objects.create(registration_number=name, **fields)

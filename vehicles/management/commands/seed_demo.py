@@ -1,24 +1,49 @@
 """
-`python manage.py seed_demo`: demo accounts for a local run, created idempotently.
+`python manage.py seed_demo`: demo data for a local run, created idempotently.
 
+- `demo@minbil.no`, a car owner with the sandbox vehicles linked (one with a nickname) and
+  a few notification preferences changed from the defaults;
+- `support@minbil.no`, staff in the Support group (view-only admin, plus refreshing);
+- `admin@minbil.no`, a superuser.
+
+Running it again changes nothing that exists (an owner's own nickname or links stay).
 Passwords are random and printed only when an account is created (or with
 `--reset-passwords`), because `make run` listens on every interface.
 """
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from minbil.accounts.models import SUPPORT_GROUP
+from minbil.errors import DomainError
+from notifications.services import update_preferences
+from vehicles.services import link_vehicle
 
 User = get_user_model()
 
 DEMO_OWNER_EMAIL = "demo@minbil.no"
+DEMO_SUPPORT_EMAIL = "support@minbil.no"
 DEMO_ADMIN_EMAIL = "admin@minbil.no"
+
+# The sandbox register's vehicles (vehicles/vegvesen/samples), the first one nicknamed.
+DEMO_VEHICLES = [("BT57225", "Familiebilen"), ("EL12345", None), ("KH45678", None)]
+DEMO_PREFERENCES = {
+    "booking.updated": {"email": False},
+    "message.new": {"email": False},
+    "rating.reminder": {"push": False},
+}
 
 
 class Command(BaseCommand):
-    help = "Create the demo car owner and an admin user if they do not exist yet."
+    help = (
+        "Create the demo car owner (with the sandbox vehicles linked), a Support staff "
+        "user and an admin user if they do not exist yet; print new passwords."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -29,16 +54,49 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, reset_passwords: bool = False, **options):
-        accounts = [
-            (DEMO_OWNER_EMAIL, {"name": "Demo Bileier"}),
-            (DEMO_ADMIN_EMAIL, {"name": "MinBil Admin", "is_staff": True, "is_superuser": True}),
-        ]
-        for email, fields in accounts:
-            user, created = User.objects.get_or_create(email=email, defaults=fields)
-            if created or reset_passwords:
-                password = secrets.token_urlsafe(12)
-                user.set_password(password)
-                user.save(update_fields=["password"])
-                self.stdout.write(self.style.SUCCESS(f"{email}  password: {password}"))
-            else:
-                self.stdout.write(f"{email}  exists (password unchanged; --reset-passwords)")
+        support_group = Group.objects.filter(name=SUPPORT_GROUP).first()
+        if support_group is None:
+            raise CommandError(f'The "{SUPPORT_GROUP}" group is missing: run migrate first.')
+
+        owner = self._account(DEMO_OWNER_EMAIL, {"name": "Demo Bileier"}, reset_passwords)
+        support = self._account(
+            DEMO_SUPPORT_EMAIL, {"name": "MinBil Kundeservice", "is_staff": True}, reset_passwords
+        )
+        self._account(
+            DEMO_ADMIN_EMAIL,
+            {"name": "MinBil Admin", "is_staff": True, "is_superuser": True},
+            reset_passwords,
+        )
+        if not support.is_staff:
+            support.is_staff = True
+            support.save(update_fields=["is_staff"])
+        support.groups.add(support_group)
+
+        self._link_demo_vehicles(owner)
+        update_preferences(user=owner, changes=DEMO_PREFERENCES)
+
+    def _account(self, email: str, fields: dict, reset_password: bool):
+        user, created = User.objects.get_or_create(email=email, defaults=fields)
+        if created or reset_password:
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            self.stdout.write(self.style.SUCCESS(f"{email}  password: {password}"))
+        else:
+            self.stdout.write(f"{email}  exists (password unchanged; --reset-passwords)")
+        return user
+
+    def _link_demo_vehicles(self, owner) -> None:
+        if settings.VEGVESEN_API_KEY:
+            # The demo plates are sandbox data; never ask the live register about them.
+            self.stdout.write("Live register configured: the demo owner gets no sample vehicles.")
+            return
+        linked = []
+        for plate, nickname in DEMO_VEHICLES:
+            try:
+                link, _ = link_vehicle(user=owner, registration_number=plate, nickname=nickname)
+            except DomainError as exc:
+                self.stdout.write(self.style.WARNING(f"{plate}: not linked. {exc.message}"))
+                continue
+            linked.append(str(link.vehicle))
+        self.stdout.write(f"{DEMO_OWNER_EMAIL}  vehicles: {', '.join(linked) or 'none'}")

@@ -1,0 +1,115 @@
+"""Users in the support admin: search, linked vehicles and the preference grid."""
+
+import re
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+
+from notifications.services import update_preferences
+from tests.factories import UserFactory, VehicleFactory, VehicleLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/admin/accounts/user/"
+
+
+def grid_cells(content: str) -> list[str]:
+    """The text of the preference grid's cells, row by row, without the event column."""
+    table = re.search(r'<table class="notification-grid">.*?</table>', content, re.S)[0]
+    return re.findall(
+        r"<td(?: class=\"changed\")?>((?:<strong>)?o[nf]+(?:</strong> \(changed\))?)</td>", table
+    )
+
+
+@pytest.mark.parametrize("term", ["kari.nordmann@example", "Nordmann"])
+def test_users_are_searchable_by_email_and_name(support_client, term):
+    kari = UserFactory(email="kari.nordmann@example.com", name="Kari Nordmann")
+    UserFactory(email="ola@example.com", name="Ola")
+
+    response = support_client.get(USERS, {"q": term})
+
+    assert list(response.context["cl"].result_list) == [kari]
+
+
+def test_user_page_lists_their_linked_vehicles(support_client):
+    """'My partner can't see our car': the car is linked to one account, not the other."""
+    owner = UserFactory(email="kari@example.com")
+    partner = UserFactory(email="ola@example.com")
+    car = VehicleFactory(registration_number="BT57225")
+    VehicleLinkFactory(user=owner, vehicle=car, nickname="Familiebilen", is_primary=True)
+
+    owner_page = support_client.get(f"{USERS}{owner.pk}/change/").content.decode()
+    partner_page = support_client.get(f"{USERS}{partner.pk}/change/").content.decode()
+
+    assert "Linked vehicles" in owner_page
+    assert "BT 57225" in owner_page
+    assert "Familiebilen" in owner_page
+    assert "BT 57225" not in partner_page
+
+
+def test_preference_grid_marks_values_that_differ_from_the_defaults(support_client):
+    user = UserFactory()
+    update_preferences(
+        user=user, changes={"booking.requested": {"push": False}, "message.new": {"email": False}}
+    )
+
+    content = support_client.get(f"{USERS}{user.pk}/change/").content.decode()
+
+    cells = grid_cells(content)
+    assert len(cells) == 7 * 2
+    assert cells[:2] == ["on", "<strong>off</strong> (changed)"]  # booking.requested
+    assert cells.count("<strong>off</strong> (changed)") == 2
+    assert cells.count("on") == 12
+
+
+def test_preference_grid_of_a_user_who_changed_nothing_is_all_defaults(support_client):
+    user = UserFactory()
+
+    cells = grid_cells(support_client.get(f"{USERS}{user.pk}/change/").content.decode())
+
+    assert cells == ["on"] * 14
+
+
+def test_support_cannot_change_a_user(support_client):
+    user = UserFactory(name="Kari")
+
+    page = support_client.get(f"{USERS}{user.pk}/change/").content.decode()
+    response = support_client.post(f"{USERS}{user.pk}/change/", {"name": "Mallory"})
+
+    assert 'name="_save"' not in page
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert user.name == "Kari"
+    assert support_client.get(f"{USERS}{user.pk}/password/").status_code == 403
+
+
+def test_superuser_changes_to_a_user_are_in_the_admin_log(superuser_client, superuser):
+    user = UserFactory(name="Kari", email="kari@example.com")
+
+    response = superuser_client.post(
+        f"{USERS}{user.pk}/change/",
+        {
+            "email": "kari@example.com",
+            "name": "Kari Nordmann",
+            "is_active": "on",
+            "vehicle_links-TOTAL_FORMS": "0",
+            "vehicle_links-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.name == "Kari Nordmann"
+    entry = LogEntry.objects.get(user=superuser, object_id=str(user.pk))
+    assert entry.action_flag == CHANGE
+    assert "Name" in entry.get_change_message()
+
+
+def test_only_staff_who_may_change_users_see_the_password_row(support_client, superuser_client):
+    user = UserFactory()
+
+    support_page = support_client.get(f"{USERS}{user.pk}/change/").content.decode()
+    superuser_page = superuser_client.get(f"{USERS}{user.pk}/change/").content.decode()
+
+    assert "Reset password" not in support_page
+    assert "Reset password" in superuser_page
