@@ -19,7 +19,8 @@ RUN pip install -r requirements.txt
 
 COPY --chown=minbil:minbil . .
 # Collected static files (admin, API docs) are served by WhiteNoise from the image.
-RUN SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \
+    && mkdir -p /app/media && chown minbil:minbil /app/media
 
 USER minbil
 EXPOSE 8000
