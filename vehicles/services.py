@@ -30,7 +30,7 @@ from minbil.errors import Conflict, DomainError
 from vehicles import photos, vegvesen
 from vehicles.models import ChangeSource, Vehicle, VehicleDataChange, VehicleLink, describe_changes
 from vehicles.plates import normalize_registration_number
-from vehicles.selectors import find_vehicle_link, get_vehicle_link
+from vehicles.selectors import VehicleNotLinked, find_vehicle_link, get_vehicle_link
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,9 @@ def update_vehicle_link(
         with transaction.atomic():
             # Locked, and read inside the transaction: the files this request replaces are
             # exactly the ones it unlinks, even when two uploads race.
-            link = VehicleLink.objects.select_for_update().get(pk=link.pk)
+            link = VehicleLink.objects.select_for_update().filter(pk=link.pk).first()
+            if link is None:  # unlinked by a concurrent request meanwhile
+                raise VehicleNotLinked()
             changed = []
             if nickname is not UNSET:
                 link.nickname = nickname or ""

@@ -574,3 +574,19 @@ def test_file_names_are_unguessable(client, owner, storage):
 
     assert "my-car" not in name
     assert len(name.split("/")[-1].split(".")[0]) == 32  # a UUID's hex digits
+
+
+def test_an_update_racing_an_unlink_is_404_and_leaves_no_files(client, owner, storage):
+    client.post(URL, {"registration_number": "BT57225"}, format="json")
+    original_get = VehicleLink.objects.select_for_update
+
+    def unlinked_meanwhile():
+        VehicleLink.objects.filter(user=owner).delete()  # the concurrent DELETE won
+        return original_get()
+
+    with mock.patch.object(VehicleLink.objects, "select_for_update", unlinked_meanwhile):
+        response = client.put(f"{URL}/BT57225", {"image": b64(photo())}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "vehicle_not_linked"
+    assert storage.files() == set()
