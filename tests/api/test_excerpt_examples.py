@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from PIL import Image
 from werkzeug.test import Client
 
@@ -108,15 +106,9 @@ def filled_in(body: dict | None) -> dict | None:
 
 
 @pytest.fixture
-def wsgi(db):
-    """The WSGI app inside the test's transaction (as Django's test client runs it)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield Client(application)
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+def wsgi(in_process_wsgi) -> Client:
+    """The WSGI app, inside the test's transaction."""
+    return Client(application)
 
 
 def send(wsgi, method: str, path: str, body: dict | None = None, token: str | None = None):

@@ -10,8 +10,6 @@ from collections import Counter
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -45,7 +43,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", application)
 
 
 @pytest.fixture
-def bearer(db, settings):
+def bearer(in_process_wsgi, settings):
     """
     A fresh owner with the sandbox's three vehicles linked (so lists and details have data
     to validate), and the app set up for in-process requests.
@@ -53,18 +51,10 @@ def bearer(db, settings):
     # Limits that would only turn generated cases into 429s are lifted for the run.
     settings.AUTH_THROTTLE_RATE = "1000000/minute"
     settings.REGISTER_LOOKUP_THROTTLE_RATE = "1000000/hour"
-    # The requests run inside the test's transaction; as Django's own test client does, the
-    # end of a request must not close the connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     owner = UserFactory()
     for plate in ("BT57225", "EL12345", "KH45678"):
         link_vehicle(user=owner, registration_number=plate, nickname=f"Bil {plate}")
-    try:
-        yield {"Authorization": f"Bearer {AccessToken.for_user(owner)}"}
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    return {"Authorization": f"Bearer {AccessToken.for_user(owner)}"}
 
 
 @schema.parametrize()

@@ -11,17 +11,21 @@ from tests.e2e.conftest import ARTIFACTS_DIR, SUPPORT_EMAIL
 pytestmark = pytest.mark.e2e
 
 
+def log_in_as_support(page, live_app, *, next_path: str) -> None:
+    """Logs in as the Support user made by seed_demo, landing on `next_path`."""
+    page.goto(f"{live_app.base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", SUPPORT_EMAIL)
+    page.fill("#id_password", live_app.support_password)
+    page.click("input[type=submit]")
+
+
 def test_support_finds_a_car_sees_its_owner_and_payload_and_refreshes_it(live_app, page):
     from playwright.sync_api import expect
 
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     base = live_app.base_url
 
-    # Log in as the Support user made by seed_demo.
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", SUPPORT_EMAIL)
-    page.fill("#id_password", live_app.support_password)
-    page.click("input[type=submit]")
+    log_in_as_support(page, live_app, next_path="/admin/")
     expect(page).to_have_url(f"{base}/admin/")
     # The admin's stylesheets are served (the header is coloured, not transparent).
     header = page.locator("#header")
@@ -66,11 +70,7 @@ def test_support_sees_an_owners_vehicles_and_preferences(live_app, page):
     from playwright.sync_api import expect
 
     ARTIFACTS_DIR.mkdir(exist_ok=True)
-    base = live_app.base_url
-    page.goto(f"{base}/admin/login/?next=/admin/accounts/user/")
-    page.fill("#id_username", SUPPORT_EMAIL)
-    page.fill("#id_password", live_app.support_password)
-    page.click("input[type=submit]")
+    log_in_as_support(page, live_app, next_path="/admin/accounts/user/")
 
     page.fill("#searchbar", "demo@minbil")
     page.press("#searchbar", "Enter")
