@@ -20,3 +20,5 @@ accesslog = None
 logconfig_dict = logging_config(
     level=os.environ.get("LOG_LEVEL", "INFO"), fmt=os.environ.get("LOG_FORMAT", "text")
 )
+# No runtime control socket: nothing uses it, and instances on one host would share its path.
+control_socket_disable = True

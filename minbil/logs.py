@@ -72,9 +72,7 @@ class SkipAnsweredErrors(logging.Filter):
 def logging_config(*, level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
     """The `LOGGING` dict for Django and gunicorn (`fmt` is `text` or `json`)."""
     formatter = (
-        {"()": JSONFormatter}
-        if fmt == "json"
-        else {"()": UTCFormatter, "format": TEXT_FORMAT}
+        {"()": JSONFormatter} if fmt == "json" else {"()": UTCFormatter, "format": TEXT_FORMAT}
     )
     return {
         "version": 1,

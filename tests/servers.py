@@ -1,4 +1,4 @@
-"""Real services for outage tests: free and closed ports, a private Redis, the app under gunicorn."""
+"""Real services for outage tests: free ports, a private Redis, the app under gunicorn."""
 
 import os
 import shutil
@@ -36,9 +36,10 @@ class PrivateRedis:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        command = [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.workdir)],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextvars import copy_context
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,8 @@ def check_readiness() -> Readiness:
     # Not a `with` block: leaving one waits for every thread, and a hung check must not
     # hold the answer. A thread still running is left to finish on its own.
     pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="readyz")
-    futures = {check.name: pool.submit(_run, check) for check in checks}
+    # Each check runs in a copy of this context, so its log lines carry the request id.
+    futures = {check.name: pool.submit(copy_context().run, _run, check) for check in checks}
     wait(futures.values(), timeout=timeout)
     pool.shutdown(wait=False, cancel_futures=True)
 
@@ -92,7 +94,8 @@ def _run(check: Check) -> dict[str, Any]:
     except Exception as exc:
         # Deliberately broad: any failure of a dependency means "not ready", and the answer
         # must still come. Only the exception's type is shown (the body is public).
-        logger.warning("Readiness check %s failed: %s: %s", check.name, type(exc).__name__, exc)
+        reason = str(exc).strip().splitlines()[:1]
+        logger.warning("Readiness check %s failed: %s %s", check.name, type(exc).__name__, reason)
         state = INFO if check.informational else FAILING
         details = {"state": state, "error": type(exc).__name__}
     else:
