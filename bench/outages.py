@@ -70,6 +70,7 @@ class Bench:
     # --- Private services ------------------------------------------------------------------
 
     def start_redis(self) -> None:
+        ensure_free(REDIS_PORT)
         command = ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
         self.redis = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
@@ -96,6 +97,7 @@ class Bench:
 
     def restart_postgres(self, max_connections: int) -> None:
         self.stop_postgres()
+        ensure_free(PG_PORT)
         options = f"-p {PG_PORT} -c max_connections={max_connections} -k {self.workdir}"
         run([*self.pg_start, f"{options} -c listen_addresses=127.0.0.1", "start"])
 
@@ -116,6 +118,7 @@ class Bench:
         run([*manage, "shell", "-c", script], env=self.env, cwd=PROJECT_DIR)
 
     def start_app(self) -> None:
+        ensure_free(APP_PORT)
         log = (self.workdir / "gunicorn.log").open("w")
         gunicorn = str(Path(PYTHON).with_name("gunicorn"))
         self.app = subprocess.Popen(  # noqa: S603
@@ -228,6 +231,15 @@ def run(command, *, check=True, **kwargs) -> None:
         raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
 
 
+def ensure_free(port: int) -> None:
+    """Refuses to measure against someone else's server that already holds the port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return
+    raise RuntimeError(f"port {port} is in use; set BENCH_*_PORT to free ones")
+
+
 def wait_for_port(port: int) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -275,6 +287,8 @@ def main() -> None:
         print(f"   requests while Redis was down: {len(during)} ({by_status(during)})")
         print(f"   5xx while Redis was down: {sum(1 for _, s in during if s >= 500)} (target 0)")
         print(f"   all requests: {len(results)} ({by_status(results)})")
+        warnings = (workdir / "gunicorn.log").read_text().count("Cache unreachable")
+        print(f"   'Cache unreachable' warnings logged: {warnings} (at most 1 a minute per worker)")
 
         bench.stop_app()
         bench.restart_postgres(max_connections=10)
