@@ -254,6 +254,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,  # PUT is partial too: one request shape for both
     "ENFORCE_NON_BLANK_FIELDS": True,
     "PREPROCESSING_HOOKS": ["minbil.api.schema.publish_api_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "minbil.api.schema.document_service_unavailable",
+    ],
     "TAGS": [
         {"name": "auth", "description": "Accounts and JWT tokens."},
         {"name": "vehicles", "description": "The owner's vehicles, backed by Statens vegvesen."},
