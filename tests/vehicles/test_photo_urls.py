@@ -29,22 +29,10 @@ def jpeg(color=(200, 40, 40)) -> str:
 
 
 @pytest.fixture
-def owner(db):
-    return UserFactory()
-
-
-@pytest.fixture
-def client(owner) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(owner)
-    return client
-
-
-@pytest.fixture
-def photo_url(client, storage) -> str:
-    """The owner's photo URL as the API hands it out, without scheme and host."""
-    client.post(URL, {"registration_number": "BT57225", "image": jpeg()}, format="json")
-    url = client.get(URL).json()["data"][0]["image_url"]
+def photo_url(auth_client, storage) -> str:
+    """The user's photo URL as the API hands it out, without scheme and host."""
+    auth_client.post(URL, {"registration_number": "BT57225", "image": jpeg()}, format="json")
+    url = auth_client.get(URL).json()["data"][0]["image_url"]
     return url.removeprefix("http://testserver")
 
 
@@ -57,14 +45,14 @@ def with_query(url: str, **changes) -> str:
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_signed_url_serves_the_photo_with_caching_headers(
-    client, owner, photo_url, settings, debug
+    auth_client, user, photo_url, settings, debug
 ):
     settings.DEBUG = debug
 
     response = APIClient().get(photo_url)  # no credentials: the URL itself is the key
 
     assert response.status_code == 200
-    name = VehicleLink.objects.get(user=owner).photo.name
+    name = VehicleLink.objects.get(user=user).photo.name
     assert b"".join(response.streaming_content) == default_storage.open(name).read()
     assert response["Content-Type"] == "image/jpeg"
     assert response["ETag"].startswith('"')
@@ -87,13 +75,13 @@ def test_a_conditional_get_answers_304_without_a_body(photo_url):
 
 
 def test_the_url_is_stable_within_a_bucket_and_valid_for_the_full_max_age(
-    client, photo_url, settings
+    auth_client, photo_url, settings
 ):
     settings.PHOTO_URL_MAX_AGE_SECONDS = 600
     now = time.time()
 
-    first = client.get(URL).json()["data"][0]["image_url"]
-    second = client.get(URL).json()["data"][0]["image_url"]
+    first = auth_client.get(URL).json()["data"][0]["image_url"]
+    second = auth_client.get(URL).json()["data"][0]["image_url"]
 
     assert first == second
     expires = int(parse_qs(urlsplit(first).query)["expires"][0])
@@ -128,7 +116,7 @@ def test_a_tampered_url_is_403(photo_url, tamper):
     assert response.json()["error"]["code"] == "permission_denied"
 
 
-def test_a_signature_opens_only_its_own_file_not_another_users(client, photo_url, storage):
+def test_a_signature_opens_only_its_own_file_not_another_users(auth_client, photo_url, storage):
     partner = APIClient()
     partner.force_authenticate(UserFactory())
     partner.post(URL, {"registration_number": "EL12345", "image": jpeg((0, 0, 255))}, format="json")
@@ -143,10 +131,10 @@ def test_a_signature_opens_only_its_own_file_not_another_users(client, photo_url
 
 
 def test_a_signed_url_of_a_deleted_file_is_404(
-    client, photo_url, django_capture_on_commit_callbacks
+    auth_client, photo_url, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        client.delete(f"{URL}?reg=BT57225")
+        auth_client.delete(f"{URL}?reg=BT57225")
 
     response = APIClient().get(photo_url)
 
