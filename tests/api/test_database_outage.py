@@ -1,19 +1,23 @@
 """
-Database unreachable, for real: the app under gunicorn (`DEBUG=0`) with `DATABASE_URL` at a
-closed port. API and non-API paths answer `503 service_unavailable` with `Retry-After: 1` in
-the error envelope, each failure is logged once without a traceback, `/readyz` names the
-database and `/healthz` stays `200`.
+Database trouble, for real: the app under gunicorn (`DEBUG=0`) with `DATABASE_URL` at a closed
+port, and (on SQLite) a database locked by another writer past the busy timeout. API and
+non-API paths answer `503 service_unavailable` with `Retry-After: 1` in the error envelope,
+each failure is logged once without a traceback, `/readyz` names the database and `/healthz`
+stays `200`.
 """
 
 import datetime
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 import uuid
 
 import jwt
 import pytest
+from django.db import connection
 
+from notifications.models import NotificationPreference
 from tests.servers import free_port, serve_app, stop
 
 SECRET_KEY = "database-outage-test-only-not-a-secret-but-long-enough"
@@ -115,3 +119,29 @@ def test_readyz_names_the_database_and_healthz_stays_ok(app_without_database):
     assert checks["database"]["error"] == "OperationalError"
     assert checks["storage"]["state"] == "ok"
     assert (health_status, json.loads(health)) == (200, {"status": "ok"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_locked_past_its_busy_timeout_answers_503(auth_client):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's busy timeout; PostgreSQL is covered by the tests above")
+    options = connection.settings_dict["OPTIONS"]
+    busy_timeout = options["timeout"]
+    connection.close()
+    options["timeout"] = 0.2  # the next connection waits this long for the lock
+    writer = sqlite3.connect(connection.settings_dict["NAME"])
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        response = auth_client.patch(
+            "/api/co/settings/notifications", {"message.new": {"push": False}}, format="json"
+        )
+    finally:
+        writer.rollback()
+        writer.close()
+        connection.close()
+        options["timeout"] = busy_timeout
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert not NotificationPreference.objects.exists()
