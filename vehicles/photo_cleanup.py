@@ -75,10 +75,10 @@ def _stored_photo_names() -> Iterator[str]:
 
 
 def _referenced(names: list[str]) -> set[str]:
-    rows = VehicleLink.objects.filter(Q(photo__in=names) | Q(photo_thumbnail__in=names))
-    return {name for pair in rows.values_list("photo", "photo_thumbnail") for name in pair} & set(
-        names
-    )
+    """The names among `names` that some link uses, as its photo or its thumbnail."""
+    links = VehicleLink.objects.filter(Q(photo__in=names) | Q(photo_thumbnail__in=names))
+    used = {name for pair in links.values_list("photo", "photo_thumbnail") for name in pair}
+    return used.intersection(names)
 
 
 def _batches(names: Iterator[str], size: int) -> Iterator[list[str]]:
