@@ -24,8 +24,15 @@ RUN SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput
 
 USER minbil
 EXPOSE 8000
+# Photos on local storage (no AWS_STORAGE_BUCKET_NAME) live here: mount a volume, or they die
+# with the container.
+ENV MEDIA_ROOT=/app/media
+VOLUME ["/app/media"]
 
+# Liveness only (the process answers): a database or Redis outage must not get a healthy
+# container restarted. Load balancers and orchestrators route by /readyz (README).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://localhost:%s/healthz' % os.environ['PORT'], timeout=4)"
 
-CMD ["sh", "-c", "exec gunicorn minbil.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads ${GUNICORN_THREADS:-4} --timeout ${GUNICORN_TIMEOUT:-30} --access-logfile -"]
+# Bind address, workers, threads, timeout and logging come from gunicorn.conf.py.
+CMD ["gunicorn", "minbil.wsgi:application"]

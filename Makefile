@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint format schema bench-images clean
+.PHONY: help install install-dev run test lint format schema bench-images bench-outages clean
 
 help:
 	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
@@ -16,6 +16,7 @@ help:
 	@echo "make format  ruff fix and format"
 	@echo "make schema  regenerate openapi.yaml (a test fails when it is stale)"
 	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
+	@echo "make bench-outages 5xx under a Redis stop and PostgreSQL connection exhaustion (gunicorn)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -60,6 +61,10 @@ schema: install
 bench-images: export DEBUG ?= 1
 bench-images: install
 	$(BIN)/python manage.py bench_images
+
+# Private Redis (6393) and PostgreSQL (5443) instances, started and removed by the script.
+bench-outages: install
+	$(BIN)/python bench/outages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts

@@ -1,6 +1,7 @@
 """
 Where a request goes: `/api/auth/...` (accounts), `/api/co/...` (car-owner API: vehicles and
-notification settings), `/admin/` (support staff), `/healthz` (load balancers).
+notification settings), `/admin/` (support staff), `/healthz` and `/readyz` (liveness and
+readiness probes), `/media/...` (local photos behind signed URLs).
 """
 
 from django.conf import settings
@@ -8,10 +9,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from minbil.api.views import healthz, serve_media
+from minbil.api.views import healthz, media, readyz
 
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
+    re_path(r"^readyz/?$", readyz, name="readyz"),
+    # Local photo storage's signed URLs (S3 serves its own).
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media, name="media"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("minbil.accounts.urls")),
     path("api/co/", include("notifications.urls")),
@@ -21,9 +25,3 @@ urlpatterns = [
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
-
-if settings.SERVE_MEDIA:
-    # Local development: uploaded photos straight from MEDIA_ROOT (S3 serves them otherwise).
-    urlpatterns += [
-        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve_media, name="media"),
-    ]

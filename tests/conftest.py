@@ -11,6 +11,12 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test stores its photos in a folder of its own, never in the repository."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle counters live in the cache; no test inherits another's."""
     cache.clear()

@@ -9,7 +9,8 @@ row, so one user's link, unlink and set-primary requests are serialised (on SQLi
 line of defence.
 
 Photo files follow the database: new files are written before the transaction and deleted
-again if it fails; replaced or removed files are deleted only once it has committed.
+again if it fails; replaced or removed files are deleted only once it has committed (those
+of a deleted link by `vehicles.photo_cleanup`, whatever deleted it).
 """
 
 import datetime
@@ -157,9 +158,7 @@ def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
     """
     _lock_owner(user)
     link = get_vehicle_link(user=user, registration_number=registration_number)
-    link.delete()
-    files = (link.photo.name, link.photo_thumbnail.name)
-    transaction.on_commit(lambda: photos.delete_files(files))
+    link.delete()  # its photo files go after the commit (vehicles.photo_cleanup)
     successor = None
     if link.is_primary:
         successor = (

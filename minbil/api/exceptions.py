@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -70,6 +71,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             status=exc.status_code,
             headers=headers,
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unavailable: answered as 503 by DatabaseUnavailableMiddleware, for
+        # API and non-API paths alike. Returning None makes DRF re-raise it.
+        return None
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many multipart fields

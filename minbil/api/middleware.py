@@ -1,9 +1,15 @@
-"""Request ids on every request and log line; API errors that never reach a DRF view."""
+"""
+Request ids on every request and log line; API errors that never reach a DRF view; database
+trouble as 503 everywhere.
+"""
 
 import logging
 import time
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils.functional import SimpleLazyObject, empty
+from django.utils.translation import gettext_lazy as _
 
 from minbil.api.exceptions import error_response
 from minbil.api.request_id import accept_or_create, current_request_id
@@ -31,16 +37,44 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.get_full_path(),
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
+            self._log_access(request, response, (time.monotonic() - started) * 1000)
             return response
         finally:
             current_request_id.reset(token)
+
+    @staticmethod
+    def _log_access(request, response, duration_ms: float) -> None:
+        """One line per request; the query string is left out (it may carry signatures)."""
+        user_id = _known_user_id(request)
+        logger.info(
+            "%s %s %s %.1fms%s",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            f" user={user_id}" if user_id is not None else "",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(duration_ms, 1),
+                "user_id": user_id,
+            },
+        )
+
+
+def _known_user_id(request) -> int | None:
+    """
+    The authenticated user's id, when the request already knows it. Django's lazy
+    `request.user` is not evaluated here: that would cost a session query for anonymous
+    requests, and fail when the database is down.
+    """
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = user.__dict__.get("_wrapped", empty)  # set once something has asked
+    if user is empty or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.pk
 
 
 class ApiErrorMiddleware:
@@ -75,4 +109,37 @@ class ApiErrorMiddleware:
                 if header in response:
                     replacement[header] = response[header]
             return replacement
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """
+    An unreachable database, one out of connections or a SQLite file still locked after its
+    busy timeout (`OperationalError`, `InterfaceError`) answers `503 service_unavailable`
+    with `Retry-After: 1` in the error envelope, on every path, and is logged once as one
+    line (no traceback: it is not a bug). DRF views hand these errors on to here (see
+    `minbil.api.exceptions.exception_handler`), so there is one place that answers them.
+    """
+
+    RETRY_AFTER_SECONDS = 1
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        reason = str(exception).strip().splitlines()
+        logger.error(
+            "Database unavailable: %s%s",
+            type(exception).__name__,
+            f": {reason[0]}" if reason else "",
+        )
+        response = error_response(
+            request, 503, _("The service is briefly unavailable. Try again in a moment.")
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

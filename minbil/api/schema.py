@@ -77,3 +77,34 @@ def publish_api_paths(endpoints):
         if path.startswith("/api/")
         and not path.startswith(("/api/schema", "/api/docs", "/api/redoc"))
     ]
+
+
+DATABASE_UNAVAILABLE = (
+    "The database is unavailable or out of connections (`service_unavailable`); "
+    "retry after the `Retry-After` header's seconds."
+)
+
+
+def document_service_unavailable(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook: any operation may answer `503 service_unavailable`
+    while the database is unavailable (minbil.api.middleware.DatabaseUnavailableMiddleware),
+    so each documents it, beside the register's own 503s where it has those.
+    """
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if responses is None:
+                continue
+            if "503" in responses:
+                responses["503"]["description"] += f" {DATABASE_UNAVAILABLE}"
+            else:
+                responses["503"] = {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+                        }
+                    },
+                    "description": DATABASE_UNAVAILABLE,
+                }
+    return result

@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
+
+from minbil.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "minbil.api.middleware.RequestIdMiddleware",
     "minbil.api.middleware.ApiErrorMiddleware",
+    "minbil.api.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,8 +99,17 @@ USE_TZ = True
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Each gunicorn thread keeps one connection for CONN_MAX_AGE seconds: a deployment uses at
+# most containers x WEB_CONCURRENCY x GUNICORN_THREADS connections (README, "Database
+# connections"). A database that cannot be reached or has no connection left answers
+# 503 service_unavailable (minbil.api.middleware.DatabaseUnavailableMiddleware).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits forever for an unreachable server by default (its minimum is 2 s).
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT_SECONDS", default=3
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock when a
     # transaction starts, so concurrent writers queue on the busy timeout instead of
@@ -111,11 +124,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Redis accelerates, it is never required: while it is unreachable every cache operation
+    # is served from per-process memory (see minbil/cache.py), so short timeouts keep a dead
+    # Redis from slowing requests down.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "minbil.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="minbil"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
+                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=0.5),
+            },
         }
     }
 else:
@@ -127,12 +147,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-# Serve MEDIA_ROOT from Django itself (local development, `make run`). Off in production,
-# where photos live in S3 or behind a web server.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
-# Photos: local files by default; a private S3 bucket (signed URLs) when a bucket is named.
-# Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the usual AWS chain.
+# Signed photo URLs (local storage and S3 alike) are valid this long after they are handed out.
+PHOTO_URL_MAX_AGE_SECONDS = env.int("PHOTO_URL_MAX_AGE_SECONDS", default=3600)
+
+# Photos: a private S3 bucket when one is named, else local files under MEDIA_ROOT, served
+# by the app behind signed, expiring URLs (minbil/storage.py). Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the usual AWS chain.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     DEFAULT_STORAGE = {
@@ -146,11 +167,21 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
             "querystring_auth": True,
             "signature_version": "s3v4",
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            "querystring_expire": env.int(
+                "AWS_QUERYSTRING_EXPIRE", default=PHOTO_URL_MAX_AGE_SECONDS
+            ),
+            # botocore waits 60 s to connect by default; a request never waits that long.
+            # (A client_config replaces the one django-storages builds, so it names s3v4 too.)
+            "client_config": BotoConfig(
+                signature_version="s3v4",
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"max_attempts": 2},
+            ),
         },
     }
 else:
-    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    DEFAULT_STORAGE = {"BACKEND": "minbil.storage.SignedURLFileSystemStorage"}
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -223,6 +254,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,  # PUT is partial too: one request shape for both
     "ENFORCE_NON_BLANK_FIELDS": True,
     "PREPROCESSING_HOOKS": ["minbil.api.schema.publish_api_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "minbil.api.schema.document_service_unavailable",
+    ],
     "TAGS": [
         {"name": "auth", "description": "Accounts and JWT tokens."},
         {"name": "vehicles", "description": "The owner's vehicles, backed by Statens vegvesen."},
@@ -263,27 +298,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Logging -------------------------------------------------------------------------------
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "minbil.api.request_id.RequestIdLogFilter"}},
-    "formatters": {
-        "default": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": "default",
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Our request log line replaces runserver's access log.
-        "django.server": {"level": "WARNING"},
-        # Unhandled exceptions are logged once, by our exception handler, with the request id.
-        "django.request": {"level": "ERROR"},
-    },
-}
+# ISO-8601 UTC timestamps and the request id on every line; one access line per request
+# (minbil.api.middleware). LOG_FORMAT=json writes one JSON object per line instead of text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
+
+# --- Probes --------------------------------------------------------------------------------
+
+# /readyz answers within this many seconds; each dependency not answering by then fails.
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)

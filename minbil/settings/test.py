@@ -15,8 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 VEGVESEN_API_KEY = ""
 VEGVESEN_SANDBOX_DIR = ""
 
-# As in `make run`: local media is served by Django (the photo tests fetch it).
-SERVE_MEDIA = True
+# Media never lands in the repository: a temporary folder for the run (tests/conftest.py
+# gives each test a folder of its own as well).
+MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"minbil-test-media-{os.getpid()}")
 
 # Static files are not collected for the suite; look them up per request instead.
 WHITENOISE_AUTOREFRESH = True

@@ -6,7 +6,6 @@ import uuid
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
 from django.test import override_settings
 
 from minbil.api.request_id import RequestIdLogFilter
@@ -185,19 +184,3 @@ def test_paths_work_with_and_without_trailing_slash(auth_client, path):
 
     assert response.status_code == 200
     assert "preferences" in response.json()
-
-
-@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
-def test_healthz_is_public_and_ok_when_the_database_answers(api_client, path):
-    response = api_client.get(path)
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def test_healthz_is_503_when_the_database_does_not_answer(api_client):
-    with mock.patch("minbil.api.views.connection.cursor", side_effect=OperationalError("down")):
-        response = api_client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}

@@ -133,18 +133,18 @@ def test_notification_bodies_list_7_events_by_2_channels(schema):
 @pytest.mark.parametrize(
     "operation_id, statuses",
     [
-        ("auth_register", {"201", "400", "409", "415", "429"}),
-        ("auth_token", {"200", "400", "401", "415", "429"}),
-        ("vehicles_list", {"200", "400", "401", "404"}),
+        ("auth_register", {"201", "400", "409", "415", "429", "503"}),
+        ("auth_token", {"200", "400", "401", "415", "429", "503"}),
+        ("vehicles_list", {"200", "400", "401", "404", "503"}),
         (
             "vehicles_link",
             {"200", "201", "400", "401", "404", "409", "413", "415", "429", "502", "503"},
         ),
-        ("vehicles_update", {"200", "400", "401", "404", "413", "415"}),
-        ("vehicles_unlink", {"200", "400", "401", "404"}),
+        ("vehicles_update", {"200", "400", "401", "404", "413", "415", "503"}),
+        ("vehicles_unlink", {"200", "400", "401", "404", "503"}),
         ("vehicles_refresh", {"200", "400", "401", "404", "429", "502", "503"}),
-        ("vehicles_set_primary", {"200", "400", "401", "404", "415"}),
-        ("notification_settings_update", {"200", "400", "401", "415"}),
+        ("vehicles_set_primary", {"200", "400", "401", "404", "415", "503"}),
+        ("notification_settings_update", {"200", "400", "401", "415", "503"}),
     ],
 )
 def test_each_operation_documents_its_error_statuses(schema, operation_id, statuses):
@@ -153,6 +153,13 @@ def test_each_operation_documents_its_error_statuses(schema, operation_id, statu
     assert set(operation["responses"]) == statuses
     for status in statuses - {"200", "201"}:
         assert response_ref(operation, status) == "ErrorEnvelope"
+
+
+def test_every_operation_documents_503_while_the_database_is_unavailable(schema):
+    for _, _, operation in operations(schema):
+        unavailable = operation["responses"]["503"]
+        assert "`service_unavailable`" in unavailable["description"]
+        assert response_ref(operation, "503") == "ErrorEnvelope"
 
 
 def test_plate_query_parameters_and_request_media_types(schema):

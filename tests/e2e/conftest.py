@@ -8,7 +8,6 @@ it, after installing the `chromium` package), in which case a missing browser fa
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -52,12 +53,6 @@ def _require_chromium() -> None:
     if os.environ.get("REQUIRE_BROWSER_TESTS"):
         pytest.fail(f"{reason}, and REQUIRE_BROWSER_TESTS is set")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
@@ -103,7 +98,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     seeded = run("seed_demo")
     password = re.search(rf"^{re.escape(SUPPORT_EMAIL)}  password: (\S+)$", seeded, re.M)[1]
 
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(  # noqa: S603
@@ -117,12 +112,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             _wait_until_healthy(f"{base_url}/healthz", server, log)
             yield LiveApp(base_url, password)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 @pytest.fixture

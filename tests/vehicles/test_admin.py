@@ -1,6 +1,7 @@
 """The support admin for vehicles, links and change records, for superusers and Support."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib import messages
@@ -283,9 +284,11 @@ def test_photo_thumbnail_is_shown_when_there_is_one(support_client, settings, tm
     listing = support_client.get(LINKS).content.decode()
     page = support_client.get(f"{LINKS}{with_photo.pk}/change/").content.decode()
 
-    assert '<img src="/media/links/1/thumb.jpg" height="60"' in listing
+    # Signed like every local photo URL (`&` escaped in HTML).
+    assert '<img src="/media/links/1/thumb.jpg?expires=' in listing
+    assert re.search(r'thumb\.jpg\?expires=\d+&amp;signature=[\w-]+" height="60"', listing)
     assert "—" in listing  # the link without a photo
-    assert '<img src="/media/links/1/p.jpg"' in page
+    assert '<img src="/media/links/1/p.jpg?expires=' in page
 
 
 # --- "Refresh from register" ---------------------------------------------------------------------

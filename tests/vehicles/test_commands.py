@@ -15,9 +15,11 @@ from responses import matchers
 from minbil.accounts.models import SUPPORT_GROUP
 from notifications.catalogue import DEFAULTS
 from notifications.selectors import effective_preferences
+from notifications.services import update_preferences
 from tests.factories import UserFactory, VehicleFactory
 from tests.vehicles.conftest import API_KEY, REGISTER_URL, sample, store_sample
 from vehicles.models import Vehicle, VehicleDataChange, VehicleLink
+from vehicles.services import unlink_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -344,6 +346,43 @@ def test_seed_demo_is_idempotent_and_keeps_what_the_owner_changed():
     assert "demo@minbil.no  exists (password unchanged; --reset-passwords)" in out
     assert (User.objects.count(), Vehicle.objects.count(), VehicleLink.objects.count()) == counts
     assert VehicleLink.objects.filter(user=owner, nickname="Hytta").exists()
+
+
+def demo_state(owner) -> tuple[dict[str, str], dict]:
+    links = VehicleLink.objects.filter(user=owner).select_related("vehicle")
+    return (
+        {link.vehicle.registration_number: link.nickname for link in links},
+        effective_preferences(user=owner),
+    )
+
+
+def test_seed_demo_never_undoes_an_owners_unlink_or_preference_change():
+    run("seed_demo")
+    owner = User.objects.get(email="demo@minbil.no")
+    unlink_vehicle(user=owner, registration_number="EL12345")
+    update_preferences(user=owner, changes={"message.new": {"email": True, "push": False}})
+    changed = demo_state(owner)
+
+    out = run("seed_demo")
+
+    assert demo_state(owner) == changed
+    assert "EL12345" not in changed[0]
+    assert changed[1]["message.new"] == {"email": True, "push": False}
+    assert "demo@minbil.no  left as it is (--reset restores the demo)" in out
+
+
+def test_seed_demo_reset_restores_the_demo_state():
+    run("seed_demo")
+    owner = User.objects.get(email="demo@minbil.no")
+    seeded = demo_state(owner)
+    unlink_vehicle(user=owner, registration_number="EL12345")
+    VehicleLink.objects.filter(user=owner).update(nickname="Renamed")
+    update_preferences(user=owner, changes={"booking.accepted": {"push": False}})
+
+    out = run("seed_demo", "--reset")
+
+    assert demo_state(owner) == seeded
+    assert passwords_in(out) == {}  # passwords stay unless --reset-passwords
 
 
 def test_seed_demo_reset_passwords_prints_new_ones():

@@ -10,7 +10,6 @@ import time
 import zlib
 from unittest import mock
 
-import boto3
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,7 +18,6 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from vehicles.models import Vehicle, VehicleLink
-from vehicles.photos import PHOTO_DIRECTORY
 
 pytestmark = pytest.mark.django_db
 
@@ -65,74 +63,6 @@ def png_header_only(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
-
-
-# --- Storage: local files, then S3 -------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(params=["local", "s3"])
-def storage(request, settings, tmp_path):
-    """The default storage under test; `files()` lists what is stored under photos."""
-    if request.param == "local":
-        settings.MEDIA_ROOT = tmp_path
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path)},
-            },
-        }
-    else:
-        endpoint = request.getfixturevalue("s3_endpoint")
-        bucket = f"photos-{time.time_ns()}"
-        credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        boto3.client(
-            "s3", endpoint_url=endpoint, region_name="us-east-1", **credentials
-        ).create_bucket(Bucket=bucket)
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": bucket,
-                    "endpoint_url": endpoint,
-                    "region_name": "us-east-1",
-                    "access_key": "testing",
-                    "secret_key": "testing",
-                    "default_acl": "private",
-                    "file_overwrite": False,
-                    "signature_version": "s3v4",
-                },
-            },
-        }
-
-    class Stored:
-        @staticmethod
-        def files() -> set[str]:
-            if not default_storage.exists(PHOTO_DIRECTORY) and request.param == "local":
-                return set()
-            _, names = default_storage.listdir(PHOTO_DIRECTORY)
-            return {f"{PHOTO_DIRECTORY}/{name}" for name in names}
-
-        @staticmethod
-        def image(name: str) -> Image.Image:
-            with default_storage.open(name) as fh:
-                img = Image.open(io.BytesIO(fh.read()))
-                img.load()
-                return img
-
-    return Stored
 
 
 @pytest.fixture
@@ -201,18 +131,17 @@ def test_update_adds_a_photo(client, owner, storage, fmt):
 
 
 @pytest.mark.parametrize("storage", ["local"], indirect=True)
-def test_local_urls_are_absolute_and_served_by_the_media_view(client, owner, storage):
+def test_local_urls_are_absolute_signed_and_served_by_the_media_view(client, owner, storage):
     client.post(URL, {"registration_number": "BT57225", "image": b64(photo())}, format="json")
 
     url = client.get(URL).json()["data"][0]["image_url"]
 
-    assert url.startswith("http://testserver/media/vehicle-photos/")
+    name = stored_link(owner).photo.name
+    assert url.startswith(f"http://testserver/media/{name}?expires=")
+    assert "&signature=" in url
     served = client.get(url.removeprefix("http://testserver"))
     assert served.status_code == 200
-    assert (
-        b"".join(served.streaming_content)
-        == default_storage.open(stored_link(owner).photo.name).read()
-    )
+    assert b"".join(served.streaming_content) == default_storage.open(name).read()
 
 
 @pytest.mark.parametrize("storage", ["s3"], indirect=True)

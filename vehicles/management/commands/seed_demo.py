@@ -1,17 +1,21 @@
 """
-`python manage.py seed_demo`: demo data for a local run, created idempotently.
+`python manage.py seed_demo [--reset] [--reset-passwords]`: demo data for a local run.
 
 - `demo@minbil.no`, a car owner with the sandbox vehicles linked (one with a nickname) and
   a few notification preferences changed from the defaults;
 - `support@minbil.no`, staff in the Support group (view-only admin, plus refreshing);
 - `admin@minbil.no`, a superuser.
 
-Running it again changes nothing that exists (an owner's own nickname or links stay).
-Passwords are random and printed only when an account is created (or with
+Only what is missing is created: the demo owner's vehicles and preferences are set up when
+the account is created and never again (its links, nicknames, photos and preferences are the
+owner's from then on), so `make run` runs this on every start; the Support account is made
+staff in the Support group if it is not. `--reset` restores the demo owner's links and
+preferences explicitly. Passwords are random and printed only when an account is created (or with
 `--reset-passwords`), because `make run` listens on every interface.
 """
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +25,9 @@ from django.db import transaction
 
 from minbil.accounts.models import SUPPORT_GROUP
 from minbil.errors import DomainError
+from notifications.models import NotificationPreference
 from notifications.services import update_preferences
+from vehicles.models import VehicleLink
 from vehicles.services import link_vehicle
 
 User = get_user_model()
@@ -42,10 +48,16 @@ DEMO_PREFERENCES = {
 class Command(BaseCommand):
     help = (
         "Create the demo car owner (with the sandbox vehicles linked), a Support staff "
-        "user and an admin user if they do not exist yet; print new passwords."
+        "user and an admin user if they do not exist yet (existing ones are left as they "
+        "are; --reset restores the demo state); print new passwords."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Restore the demo owner's links, nicknames and preferences to the demo state.",
+        )
         parser.add_argument(
             "--reset-passwords",
             action="store_true",
@@ -53,13 +65,15 @@ class Command(BaseCommand):
         )
 
     @transaction.atomic
-    def handle(self, *args, reset_passwords: bool = False, **options):
+    def handle(self, *args, reset: bool = False, reset_passwords: bool = False, **options):
         support_group = Group.objects.filter(name=SUPPORT_GROUP).first()
         if support_group is None:
             raise CommandError(f'The "{SUPPORT_GROUP}" group is missing: run migrate first.')
 
-        owner = self._account(DEMO_OWNER_EMAIL, {"name": "Demo Bileier"}, reset_passwords)
-        support = self._account(
+        owner, owner_created = self._account(
+            DEMO_OWNER_EMAIL, {"name": "Demo Bileier"}, reset_passwords
+        )
+        support, _ = self._account(
             DEMO_SUPPORT_EMAIL, {"name": "MinBil Kundeservice", "is_staff": True}, reset_passwords
         )
         self._account(
@@ -67,15 +81,23 @@ class Command(BaseCommand):
             {"name": "MinBil Admin", "is_staff": True, "is_superuser": True},
             reset_passwords,
         )
+        # The demo's Support login needs this role; it is no owner's data.
         if not support.is_staff:
             support.is_staff = True
             support.save(update_fields=["is_staff"])
         support.groups.add(support_group)
 
-        self._link_demo_vehicles(owner)
-        update_preferences(user=owner, changes=DEMO_PREFERENCES)
+        if owner_created or reset:
+            if reset:
+                # Their photo files follow after the commit (vehicles.photo_cleanup).
+                VehicleLink.objects.filter(user=owner).delete()
+                NotificationPreference.objects.filter(user=owner).delete()
+            self._link_demo_vehicles(owner)
+            update_preferences(user=owner, changes=DEMO_PREFERENCES)
+        else:
+            self.stdout.write(f"{DEMO_OWNER_EMAIL}  left as it is (--reset restores the demo)")
 
-    def _account(self, email: str, fields: dict, reset_password: bool):
+    def _account(self, email: str, fields: dict, reset_password: bool) -> tuple[Any, bool]:
         user, created = User.objects.get_or_create(email=email, defaults=fields)
         if created or reset_password:
             password = secrets.token_urlsafe(12)
@@ -84,7 +106,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{email}  password: {password}"))
         else:
             self.stdout.write(f"{email}  exists (password unchanged; --reset-passwords)")
-        return user
+        return user, created
 
     def _link_demo_vehicles(self, owner) -> None:
         if settings.VEGVESEN_API_KEY:
