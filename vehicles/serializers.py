@@ -5,6 +5,7 @@ from datetime import UTC
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,13 +32,15 @@ def plate_from(data: Mapping, *, required: bool = True) -> str | None:
         given.setdefault("reg", reg)
     if not given:
         if required:
-            raise serializers.ValidationError({"registration_number": ["This field is required."]})
+            raise serializers.ValidationError(
+                {"registration_number": [_("This field is required.")]}
+            )
         return None
     plates = {normalize_registration_number(value, field=key) for key, value in given.items()}
     if len(plates) > 1:
         raise InvalidRegistrationNumber(
             "registration_number and reg name different vehicles.",
-            details={"reg": ["Must be the same vehicle as registration_number."]},
+            details={"reg": [_("Must be the same vehicle as registration_number.")]},
         )
     return plates.pop()
 
@@ -64,7 +67,7 @@ class PhotoField(serializers.Field):
         if isinstance(data, str):
             return photos.decode_base64_image(data, field=self.field_name)
         raise photos.InvalidImage(
-            details={self.field_name: ["Send a file, a base64 string or a data URI."]}
+            details={self.field_name: [_("Send a file, a base64 string or a data URI.")]}
         )
 
 
@@ -79,7 +82,7 @@ class _LinkFieldsInputSerializer(serializers.Serializer):
         given = [key for key in ("image", "file") if key in attrs]
         if len(given) > 1:
             raise serializers.ValidationError(
-                {"file": ["Send the photo as file or image, not both."]}
+                {"file": [_("Send the photo as file or image, not both.")]}
             )
         if given:  # `None` (JSON null) means "remove the photo"
             attrs["photo"] = attrs.pop(given[0])
@@ -225,3 +228,23 @@ class UnlinkOutputSerializer(serializers.Serializer):
     new_primary = serializers.CharField(
         allow_null=True, help_text="The plate that became primary, if the unlinked one was."
     )
+
+
+class ExportedVehicleLinkSerializer(serializers.Serializer):
+    """
+    One linked vehicle in the owner's data export: what they stored about it (the
+    register's data about the vehicle is not about them).
+    """
+
+    registration_number = serializers.CharField(source="vehicle.registration_number")
+    nickname = serializers.SerializerMethodField()
+    is_primary = serializers.BooleanField()
+    linked_at = UtcDateTimeField(source="created_at")
+    updated_at = UtcDateTimeField()
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    # Rendered as in the owner's list.
+    get_nickname = VehicleLinkSummarySerializer.get_nickname
+    get_image_url = VehicleLinkSummarySerializer.get_image_url
+    get_thumbnail_url = VehicleLinkSummarySerializer.get_thumbnail_url

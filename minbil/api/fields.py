@@ -1,12 +1,13 @@
 """Serializer fields for JSON input that is exactly what the schema says."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
 class StrictTypeMixin:
     """Refuses numbers and booleans where text is expected, instead of turning them into text."""
 
-    default_error_messages = {"not_a_string": "Must be a string."}
+    default_error_messages = {"not_a_string": _("Must be a string.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

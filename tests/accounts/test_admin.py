@@ -91,6 +91,7 @@ def test_superuser_changes_to_a_user_are_in_the_admin_log(superuser_client, supe
         {
             "email": "kari@example.com",
             "name": "Kari Nordmann",
+            "language": "nb",
             "is_active": "on",
             "vehicle_links-TOTAL_FORMS": "0",
             "vehicle_links-INITIAL_FORMS": "0",
@@ -100,6 +101,7 @@ def test_superuser_changes_to_a_user_are_in_the_admin_log(superuser_client, supe
     assert response.status_code == 302, response.content.decode()[:2000]
     user.refresh_from_db()
     assert user.name == "Kari Nordmann"
+    assert user.language == "nb"
     entry = LogEntry.objects.get(user=superuser, object_id=str(user.pk))
     assert entry.action_flag == CHANGE
     assert "Name" in entry.get_change_message()
