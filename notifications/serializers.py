@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from minbil.api.fields import UtcDateTimeField
 from notifications.catalogue import CHANNELS, EVENTS
 
 _KNOWN_EVENTS = {"events": ", ".join(EVENTS)}
@@ -86,7 +87,7 @@ class ChangedPreferenceSerializer(serializers.Serializer):
     event = serializers.CharField()
     channel = serializers.CharField()
     enabled = serializers.BooleanField()
-    updated_at = serializers.DateTimeField()
+    updated_at = UtcDateTimeField()
 
 
 class ExportedPreferencesSerializer(serializers.Serializer):

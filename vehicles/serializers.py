@@ -1,7 +1,6 @@
 """Input validation and output shapes of `/api/co/vehicles`."""
 
 from collections.abc import Mapping
-from datetime import UTC
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -9,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from minbil.api.fields import StrictCharField
+from minbil.api.fields import StrictCharField, UtcDateTimeField
 from vehicles import photos
 from vehicles.models import InspectionStatus
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
@@ -99,13 +98,6 @@ class VehicleLinkUpdateInputSerializer(_LinkFieldsInputSerializer):
 
 class SetPrimaryInputSerializer(_PlateInputSerializer):
     pass
-
-
-class UtcDateTimeField(serializers.DateTimeField):
-    """ISO-8601 in UTC with a `Z`, whatever the server's time zone."""
-
-    def __init__(self, **kwargs):
-        super().__init__(default_timezone=UTC, **kwargs)
 
 
 def _vehicle_field(field_class: type[serializers.Field], name: str, **kwargs):

@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from minbil.accounts.models import Language
+from minbil.api.fields import UtcDateTimeField
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ class ExportedAccountSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     language = serializers.ChoiceField(choices=Language.choices)
-    date_joined = serializers.DateTimeField()
-    last_login = serializers.DateTimeField(allow_null=True)
+    date_joined = UtcDateTimeField()
+    last_login = UtcDateTimeField(allow_null=True)
 
 
 class AccountExportSerializer(serializers.Serializer):

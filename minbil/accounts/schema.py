@@ -22,9 +22,9 @@ from minbil.accounts.serializers import (
     PasswordResetInputSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
-    TokenRefreshBodySerializer,
     RegisterInputSerializer,
     TokenPairSerializer,
+    TokenRefreshBodySerializer,
     UserOutputSerializer,
 )
 from minbil.api.schema import envelope, errors

@@ -13,7 +13,12 @@ from rest_framework_simplejwt.settings import api_settings
 
 from minbil.accounts.models import Language
 from minbil.accounts.tokens import AccountRefreshToken, check_token_version
-from minbil.api.fields import StrictCharField, StrictEmailField, StrictTypeMixin
+from minbil.api.fields import (
+    StrictCharField,
+    StrictEmailField,
+    StrictTypeMixin,
+    UtcDateTimeField,
+)
 
 User = get_user_model()
 
@@ -67,7 +72,7 @@ class ProfileOutputSerializer(UserOutputSerializer):
     language = serializers.ChoiceField(
         choices=Language.choices, read_only=True, help_text="Language of messages and emails."
     )
-    date_joined = serializers.DateTimeField(read_only=True)
+    date_joined = UtcDateTimeField(read_only=True)
 
 
 class ProfileInputSerializer(serializers.Serializer):

@@ -37,9 +37,9 @@ from minbil.accounts.serializers import (
     PasswordResetInputSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
-    TokenRefreshBodySerializer,
     RegisterInputSerializer,
     TokenPairSerializer,
+    TokenRefreshBodySerializer,
     UserOutputSerializer,
 )
 from minbil.accounts.throttling import (

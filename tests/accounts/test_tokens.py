@@ -167,4 +167,6 @@ def test_8_parallel_refreshes_of_one_token_make_exactly_one_new_pair():
 
     assert Counter(statuses) == {200: 1, 401: 7}
     assert BlacklistedToken.objects.filter(token__jti__isnull=False).count() == 1
-    assert OutstandingToken.objects.filter(user=user).count() == 2  # the first and its one successor
+    assert (
+        OutstandingToken.objects.filter(user=user).count() == 2
+    )  # the first and its one successor
