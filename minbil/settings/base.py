@@ -217,7 +217,6 @@ AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_ONLY_ADMIN_SITE = True
-AXES_HANDLER = "minbil.accounts.lockout.AdminLoginHandler"
 AXES_USERNAME_CALLABLE = "minbil.accounts.lockout.login_email"
 # The lock lasts 15 minutes from the last counted failure; tries while locked do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -349,5 +348,7 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # Unhandled exceptions are logged once, by our exception handler, with the request id.
         "django.request": {"level": "ERROR"},
+        # Axes logs every failed admin login at INFO; lock-outs are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
