@@ -61,6 +61,7 @@ def test_10_failures_lock_the_account_even_with_the_right_password_from_any_ip(s
 
 def test_the_lock_ends_after_15_minutes(staff):
     fail_10_times(staff.email)
+    assert admin_login(staff.email, DEFAULT_PASSWORD).status_code == 429
     AccessAttempt.objects.update(
         attempt_time=timezone.now() - datetime.timedelta(minutes=15, seconds=1)
     )
@@ -77,6 +78,7 @@ def test_a_locked_account_does_not_lock_others(staff):
 
 def test_an_administrator_unlocks_an_account(staff, superuser_client):
     fail_10_times(staff.email)
+    assert admin_login(staff.email, DEFAULT_PASSWORD).status_code == 429
     attempt = AccessAttempt.objects.filter(username=staff.email).first()
 
     page = superuser_client.get(ATTEMPTS)
