@@ -51,7 +51,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", application)
 
 
 @pytest.fixture
-def owner(in_process_wsgi, settings):
+def owner(in_process_wsgi, settings, tmp_path):
     """
     A fresh owner with the sandbox's three vehicles linked (so lists and details have data
     to validate), and the app set up for in-process requests.
@@ -61,6 +61,7 @@ def owner(in_process_wsgi, settings):
     settings.LOGIN_EMAIL_THROTTLE_RATE = "1000000/minute"
     settings.PASSWORD_RESET_EMAIL_THROTTLE_RATE = "1000000/minute"
     settings.REGISTER_LOOKUP_THROTTLE_RATE = "1000000/hour"
+    settings.MEDIA_ROOT = tmp_path  # generated photo uploads stay out of the project's media/
     owner = UserFactory(password=secrets.token_urlsafe(24))
     for plate in ("BT57225", "EL12345", "KH45678"):
         link_vehicle(user=owner, registration_number=plate, nickname=f"Bil {plate}")
