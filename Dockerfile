@@ -18,8 +18,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=minbil:minbil . .
-# Collected static files (admin, API docs) are served by WhiteNoise from the image.
-RUN SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \
+# Translation catalogues compiled from locale/*/LC_MESSAGES/django.po; collected static files
+# (admin, API docs) are served by WhiteNoise from the image.
+RUN pybabel compile --domain=django --directory=locale --statistics \
+    && SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \
     && mkdir -p /app/media && chown minbil:minbil /app/media
 
 USER minbil

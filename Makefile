@@ -7,16 +7,23 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint format schema bench-images bench-outages clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages clean
+
+# Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
+# .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 help:
-	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
+	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides);"
+	@echo "             emails (password reset links) are printed in the terminal"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
 	@echo "make schema  regenerate openapi.yaml (a test fails when it is stale)"
 	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
 	@echo "make bench-outages 5xx under a Redis stop and PostgreSQL connection exhaustion (gunicorn)"
+	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,15 +42,29 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
+%.mo: %.po | $(VENV)/.runtime
+	$(BIN)/pybabel compile --domain=django --input-file=$< --output-file=$@
+
+compilemessages: $(MO_FILES)
+
+# Adds the strings marked for translation in the code and templates to locale/nb (new ones
+# untranslated: tests/test_translations.py fails until they are). Uses GNU gettext's xgettext.
+messages: export DEBUG ?= 1
+messages: install
+	$(BIN)/python manage.py makemessages --locale nb --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'media/*'
+
 # Development values unless the environment says otherwise (DATABASE_URL, PORT, ... are honoured).
 run: export DEBUG ?= 1
 run: export ALLOWED_HOSTS ?= *
-run: install
+run: export EMAIL_URL ?= consolemail://
+run: export PASSWORD_RESET_URL ?= http://localhost:$(PORT)/reset?uid={uid}&token={token}
+run: install compilemessages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
-test: install-dev
+test: install-dev compilemessages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -67,4 +88,4 @@ bench-outages: install
 	$(BIN)/python bench/outages.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts $(MO_FILES)

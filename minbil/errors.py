@@ -8,13 +8,15 @@ anywhere else.
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """A failure a client can act on. Subclasses set `status_code`, `code` and `message`."""
 
     status_code: int = 400
     code: str = "bad_request"
-    message: str = "The request could not be processed."
+    message: str = _("The request could not be processed.")
 
     def __init__(
         self,
@@ -32,4 +34,4 @@ class DomainError(Exception):
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
-    message = "The request conflicts with the current state."
+    message = _("The request conflicts with the current state.")

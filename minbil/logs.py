@@ -99,5 +99,7 @@ def logging_config(*, level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
             "django.request": {"level": "ERROR", "filters": ["skip_answered_errors"]},
             "django.security.DisallowedHost": {"filters": ["downgrade_to_warning"]},
+            # Axes logs every failed admin login at INFO; lock-outs are warnings.
+            "axes": {"level": "WARNING"},
         },
     }

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from minbil.accounts.admin import UserAdmin
 from notifications.catalogue import CHANNELS, DEFAULTS, Channel, Event
 from notifications.models import NotificationPreference
 from notifications.selectors import effective_preferences
@@ -43,6 +44,15 @@ def preference_grid(user) -> SafeString:
         header,
         rows,
     )
+
+
+@admin.display(description="effective preferences")
+def notification_preferences(user) -> SafeString:
+    return preference_grid(user)
+
+
+# A user's page shows their preferences as the grid.
+UserAdmin.add_section("Notification preferences", notification_preferences)
 
 
 @admin.register(NotificationPreference)

@@ -27,6 +27,18 @@ def effective_preferences(*, user) -> dict[str, dict[str, bool]]:
     return preferences
 
 
+def exported_preferences(*, user) -> dict:
+    """
+    The owner's part of their data export (registered in `NotificationsConfig.ready`): the
+    effective preferences, and each value they changed from the default, with when.
+    """
+    changed = NotificationPreference.objects.filter(user=user).order_by("event", "channel")
+    return {
+        "effective": effective_preferences(user=user),
+        "changed": list(changed.values("event", "channel", "enabled", "updated_at")),
+    }
+
+
 def allows(user, event: str, channel: str) -> bool:
     """Whether `user` receives `event` on `channel`. Unknown pairs raise `KeyError`."""
     default = default_for(event, channel)

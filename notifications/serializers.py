@@ -1,13 +1,15 @@
 """Validation of the notification-settings body: strict and all-or-nothing."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from minbil.api.fields import UtcDateTimeField
 from notifications.catalogue import CHANNELS, EVENTS
 
-_KNOWN_EVENTS = ", ".join(EVENTS)
-_KNOWN_CHANNELS = ", ".join(CHANNELS)
+_KNOWN_EVENTS = {"events": ", ".join(EVENTS)}
+_KNOWN_CHANNELS = {"channels": ", ".join(CHANNELS)}
 
 
 class PreferencesInputSerializer(serializers.Serializer):
@@ -23,19 +25,19 @@ class PreferencesInputSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": ["The body must be a JSON object of events."]}
+                {"non_field_errors": [_("The body must be a JSON object of events.")]}
             )
         errors: dict = {}
         for event, channels in data.items():
             if event not in EVENTS:
-                errors[event] = [f"Unknown event. Known events: {_KNOWN_EVENTS}."]
+                errors[event] = [_("Unknown event. Known events: %(events)s.") % _KNOWN_EVENTS]
             elif not isinstance(channels, dict):
-                errors[event] = ["Must be an object of channels to true or false."]
+                errors[event] = [_("Must be an object of channels to true or false.")]
             else:
                 channel_errors = {
-                    channel: [f"Unknown channel. Known channels: {_KNOWN_CHANNELS}."]
+                    channel: [_("Unknown channel. Known channels: %(channels)s.") % _KNOWN_CHANNELS]
                     if channel not in CHANNELS
-                    else ["Must be true or false."]
+                    else [_("Must be true or false.")]
                     for channel, value in channels.items()
                     if channel not in CHANNELS or not isinstance(value, bool)
                 }
@@ -79,3 +81,19 @@ class PreferencesOutputSerializer(serializers.Serializer):
     """The excerpt's body: `{"preferences": {event: {"email": bool, "push": bool}}}`."""
 
     preferences = PreferencesField()
+
+
+class ChangedPreferenceSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    channel = serializers.CharField()
+    enabled = serializers.BooleanField()
+    updated_at = UtcDateTimeField()
+
+
+class ExportedPreferencesSerializer(serializers.Serializer):
+    """The owner's preferences in their data export (see `exported_preferences`)."""
+
+    effective = PreferencesField(help_text="Every event and channel, defaults filled in.")
+    changed = ChangedPreferenceSerializer(
+        many=True, help_text="The values the owner changed from the default, and when."
+    )

@@ -1,13 +1,23 @@
-"""Shared fixtures: API and admin clients, users, and a clean cache for every test."""
+"""
+Shared fixtures: API and admin clients, users, a clean cache for every test, and the photo
+storage under test (local files, then S3 on moto's server, started once for the suite).
+"""
 
+import io
+import time
+
+import boto3
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.test import Client
+from PIL import Image
 from rest_framework.test import APIClient
 
 from minbil.accounts.models import SUPPORT_GROUP
 from tests.factories import UserFactory
+from vehicles.photos import PHOTO_DIRECTORY
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +77,71 @@ def support_client(support_user) -> Client:
     client = Client()
     client.force_login(support_user)
     return client
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, settings, tmp_path):
+    """The default storage under test; `files()` lists what is stored under photos."""
+    if request.param == "local":
+        settings.MEDIA_ROOT = tmp_path
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "minbil.storage.SignedURLFileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path)},
+            },
+        }
+    else:
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = f"photos-{time.time_ns()}"
+        credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1", **credentials
+        ).create_bucket(Bucket=bucket)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": bucket,
+                    "endpoint_url": endpoint,
+                    "region_name": "us-east-1",
+                    "access_key": "testing",
+                    "secret_key": "testing",
+                    "default_acl": "private",
+                    "file_overwrite": False,
+                    "signature_version": "s3v4",
+                },
+            },
+        }
+
+    class Stored:
+        @staticmethod
+        def files() -> set[str]:
+            if not default_storage.exists(PHOTO_DIRECTORY) and request.param == "local":
+                return set()
+            _, names = default_storage.listdir(PHOTO_DIRECTORY)
+            return {f"{PHOTO_DIRECTORY}/{name}" for name in names}
+
+        @staticmethod
+        def image(name: str) -> Image.Image:
+            with default_storage.open(name) as fh:
+                img = Image.open(io.BytesIO(fh.read()))
+                img.load()
+                return img
+
+    return Stored
 
 
 def pytest_terminal_summary(terminalreporter):

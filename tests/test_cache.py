@@ -128,7 +128,7 @@ def test_redis_stopped_mid_run_then_back(api_client, use_redis, private_redis, m
     monkeypatch.setattr(fallback_cache, "RETRY_AFTER_SECONDS", 0)
     assert api_client.get("/readyz").status_code == 200
     assert exercise_every_cache_reader(api_client, UserFactory()) == NORMAL
-    assert direct.keys("*throttle_auth*")  # the throttle counts in Redis while it is up
+    assert direct.keys("*throttle_register_*")  # the throttle counts in Redis while it is up
 
     private_redis.stop()
     down = exercise_every_cache_reader(api_client, UserFactory())
@@ -144,6 +144,6 @@ def test_redis_stopped_mid_run_then_back(api_client, use_redis, private_redis, m
     again = exercise_every_cache_reader(api_client, UserFactory())
 
     assert again == NORMAL
-    assert direct.keys("*throttle_auth*")  # counting in Redis again
+    assert direct.keys("*throttle_register_*")  # counting in Redis again
     assert api_client.get("/readyz").status_code == 200
     assert any(r.getMessage() == "Cache reachable again; using Redis" for r in caplog.records)

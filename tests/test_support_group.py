@@ -1,4 +1,7 @@
-"""The "Support" group made by a data migration: view-only, plus refreshing from the register."""
+"""
+The "Support" group made by data migrations: view-only, plus refreshing from the register and
+deleting an owner's account.
+"""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -7,6 +10,7 @@ from django.core.management import call_command
 from minbil.accounts.models import SUPPORT_GROUP
 
 SUPPORT_PERMISSIONS = {
+    "accounts.delete_account",
     "accounts.view_user",
     "notifications.view_notificationpreference",
     "vehicles.refresh_vehicle",
@@ -26,7 +30,7 @@ def permissions_of(group: Group) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_the_migrations_create_the_support_group_with_view_and_refresh_permissions():
+def test_the_migrations_create_the_support_group_with_view_refresh_and_delete_permissions():
     assert permissions_of(Group.objects.get(name=SUPPORT_GROUP)) == SUPPORT_PERMISSIONS
 
 
@@ -35,6 +39,6 @@ def test_the_support_group_migration_can_be_reversed_and_reapplied():
     call_command("migrate", "vehicles", "0003", verbosity=0)
     assert not Group.objects.filter(name=SUPPORT_GROUP).exists()
 
-    call_command("migrate", "vehicles", verbosity=0)
+    call_command("migrate", verbosity=0)
 
     assert permissions_of(Group.objects.get(name=SUPPORT_GROUP)) == SUPPORT_PERMISSIONS

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from minbil.accounts.admin import UserAdmin
 from vehicles import services
 from vehicles.models import (
     INSPECTION_DUE_SOON_DAYS,
@@ -154,6 +155,10 @@ class UserVehicleLinkInline(admin.TabularInline):
     @admin.display(description="plate")
     def plate(self, link: VehicleLink) -> str:
         return vehicle_link(link.vehicle)
+
+
+# A user's page lists the vehicles they have linked.
+UserAdmin.add_inline(UserVehicleLinkInline)
 
 
 @admin.register(Vehicle)

@@ -30,6 +30,7 @@ import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from minbil.errors import DomainError
@@ -50,19 +51,19 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 class ImageTooLarge(DomainError):
     status_code = 413
     code = "image_too_large"
-    message = "The image is too large."
+    message = _("The image is too large.")
 
 
 class UnsupportedImageType(DomainError):
     status_code = 415
     code = "unsupported_image_type"
-    message = "Photos must be JPEG, PNG, WebP or HEIC images."
+    message = _("Photos must be JPEG, PNG, WebP or HEIC images.")
 
 
 class InvalidImage(DomainError):
     status_code = 400
     code = "invalid_image"
-    message = "The photo is not a readable image."
+    message = _("The photo is not a readable image.")
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def check_upload_size(size: int, *, field: str = "image") -> None:
     if size > settings.MAX_IMAGE_BYTES:
         limit = settings.MAX_IMAGE_BYTES / (1024 * 1024)
         raise ImageTooLarge(
-            f"The image is larger than the {limit:g} MB limit.",
-            details={field: [f"At most {settings.MAX_IMAGE_BYTES} bytes."]},
+            _("The image is larger than the %(limit)s MB limit.") % {"limit": f"{limit:g}"},
+            details={field: [_("At most %(bytes)d bytes.") % {"bytes": settings.MAX_IMAGE_BYTES}]},
         )
 
 
@@ -104,7 +105,9 @@ def decode_base64_image(value: str, *, field: str = "image") -> bytes:
     if match:
         declared = (match["type"] or "").lower()
         if declared and not declared.startswith("image/"):
-            raise UnsupportedImageType(details={field: [f"Declared as {declared}, not an image."]})
+            raise UnsupportedImageType(
+                details={field: [_("Declared as %(type)s, not an image.") % {"type": declared}]}
+            )
         value = value[match.end() :]
     value = "".join(value.split())  # line breaks are common in base64 from some clients
     check_upload_size(len(value) * 3 // 4 - value[-2:].count("="), field=field)
@@ -112,10 +115,10 @@ def decode_base64_image(value: str, *, field: str = "image") -> bytes:
         data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidImage(
-            "The photo is not valid base64.", details={field: ["Not valid base64."]}
+            _("The photo is not valid base64."), details={field: [_("Not valid base64.")]}
         ) from None
     if not data:
-        raise InvalidImage(details={field: ["The photo is empty."]})
+        raise InvalidImage(details={field: [_("The photo is empty.")]})
     return data
 
 
@@ -134,10 +137,12 @@ def process_photo(source: bytes | BinaryIO, *, field: str = "image") -> Processe
         raise _too_many_pixels(field) from None
     except UnidentifiedImageError:
         raise InvalidImage(
-            details={field: ["Not an image, or an image type we cannot read."]}
+            details={field: [_("Not an image, or an image type we cannot read.")]}
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError):  # truncated or corrupt data
-        raise InvalidImage(details={field: ["The image data is damaged or truncated."]}) from None
+        raise InvalidImage(
+            details={field: [_("The image data is damaged or truncated.")]}
+        ) from None
 
     thumbnail = photo.resize(
         _fit(photo.size, settings.PHOTO_THUMBNAIL_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0
@@ -150,7 +155,8 @@ def _check_header(img: Image.Image, field: str) -> None:
         raise UnsupportedImageType(
             details={
                 field: [
-                    f"{img.format or 'This format'} is not accepted: use JPEG, PNG, WebP or HEIC."
+                    _("%(format)s is not accepted: use JPEG, PNG, WebP or HEIC.")
+                    % {"format": img.format or _("This format")}
                 ]
             }
         )
@@ -161,8 +167,8 @@ def _check_header(img: Image.Image, field: str) -> None:
 def _too_many_pixels(field: str) -> ImageTooLarge:
     megapixels = settings.MAX_IMAGE_PIXELS / 1_000_000
     return ImageTooLarge(
-        f"The image has more than {megapixels:g} megapixels.",
-        details={field: [f"At most {settings.MAX_IMAGE_PIXELS} pixels."]},
+        _("The image has more than %(megapixels)s megapixels.") % {"megapixels": f"{megapixels:g}"},
+        details={field: [_("At most %(pixels)d pixels.") % {"pixels": settings.MAX_IMAGE_PIXELS}]},
     )
 
 

@@ -9,6 +9,8 @@ upper case), so `" bt-57 225 "` is `BT57225`. What remains must be 2 to 7 of A-Z
 import re
 import unicodedata
 
+from django.utils.translation import gettext_lazy as _
+
 from minbil.errors import DomainError
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
@@ -20,13 +22,15 @@ _ORDINARY = re.compile(r"([A-HJ-LNPR-Z]{2})([0-9]{4,5})")
 class InvalidRegistrationNumber(DomainError):
     status_code = 400
     code = "invalid_registration_number"
-    message = "A registration number is 2 to 7 letters (A-Z, Æ, Ø, Å) and digits, such as BT 57225."
+    message = _(
+        "A registration number is 2 to 7 letters (A-Z, Æ, Ø, Å) and digits, such as BT 57225."
+    )
 
 
 def normalize_registration_number(raw: object, *, field: str = "registration_number") -> str:
     """The canonical form of `raw`; `InvalidRegistrationNumber` (400) for anything else."""
     if not isinstance(raw, str):
-        raise InvalidRegistrationNumber(details={field: ["Must be a string."]})
+        raise InvalidRegistrationNumber(details={field: [_("Must be a string.")]})
     canonical = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip()).upper()
     if not _CANONICAL.fullmatch(canonical):
         raise InvalidRegistrationNumber(details={field: [InvalidRegistrationNumber.message]})

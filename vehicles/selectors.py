@@ -8,6 +8,7 @@ from collections.abc import Collection
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import DomainError
 from vehicles.models import INSPECTION_DUE_SOON_DAYS, Vehicle, VehicleLink
@@ -23,7 +24,7 @@ class VehicleNotLinked(DomainError):
 
     status_code = 404
     code = "vehicle_not_linked"
-    message = "You have no linked vehicle with this registration number."
+    message = _("You have no linked vehicle with this registration number.")
 
 
 def vehicle_links_for(*, user) -> QuerySet[VehicleLink]:

@@ -1,14 +1,14 @@
 """Input validation and output shapes of `/api/co/vehicles`."""
 
 from collections.abc import Mapping
-from datetime import UTC
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from minbil.api.fields import StrictCharField
+from minbil.api.fields import StrictCharField, UtcDateTimeField
 from vehicles import photos
 from vehicles.models import InspectionStatus
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
@@ -31,13 +31,15 @@ def plate_from(data: Mapping, *, required: bool = True) -> str | None:
         given.setdefault("reg", reg)
     if not given:
         if required:
-            raise serializers.ValidationError({"registration_number": ["This field is required."]})
+            raise serializers.ValidationError(
+                {"registration_number": [_("This field is required.")]}
+            )
         return None
     plates = {normalize_registration_number(value, field=key) for key, value in given.items()}
     if len(plates) > 1:
         raise InvalidRegistrationNumber(
             "registration_number and reg name different vehicles.",
-            details={"reg": ["Must be the same vehicle as registration_number."]},
+            details={"reg": [_("Must be the same vehicle as registration_number.")]},
         )
     return plates.pop()
 
@@ -64,7 +66,7 @@ class PhotoField(serializers.Field):
         if isinstance(data, str):
             return photos.decode_base64_image(data, field=self.field_name)
         raise photos.InvalidImage(
-            details={self.field_name: ["Send a file, a base64 string or a data URI."]}
+            details={self.field_name: [_("Send a file, a base64 string or a data URI.")]}
         )
 
 
@@ -79,7 +81,7 @@ class _LinkFieldsInputSerializer(serializers.Serializer):
         given = [key for key in ("image", "file") if key in attrs]
         if len(given) > 1:
             raise serializers.ValidationError(
-                {"file": ["Send the photo as file or image, not both."]}
+                {"file": [_("Send the photo as file or image, not both.")]}
             )
         if given:  # `None` (JSON null) means "remove the photo"
             attrs["photo"] = attrs.pop(given[0])
@@ -96,13 +98,6 @@ class VehicleLinkUpdateInputSerializer(_LinkFieldsInputSerializer):
 
 class SetPrimaryInputSerializer(_PlateInputSerializer):
     pass
-
-
-class UtcDateTimeField(serializers.DateTimeField):
-    """ISO-8601 in UTC with a `Z`, whatever the server's time zone."""
-
-    def __init__(self, **kwargs):
-        super().__init__(default_timezone=UTC, **kwargs)
 
 
 def _vehicle_field(field_class: type[serializers.Field], name: str, **kwargs):
@@ -225,3 +220,23 @@ class UnlinkOutputSerializer(serializers.Serializer):
     new_primary = serializers.CharField(
         allow_null=True, help_text="The plate that became primary, if the unlinked one was."
     )
+
+
+class ExportedVehicleLinkSerializer(serializers.Serializer):
+    """
+    One linked vehicle in the owner's data export: what they stored about it (the
+    register's data about the vehicle is not about them).
+    """
+
+    registration_number = serializers.CharField(source="vehicle.registration_number")
+    nickname = serializers.SerializerMethodField()
+    is_primary = serializers.BooleanField()
+    linked_at = UtcDateTimeField(source="created_at")
+    updated_at = UtcDateTimeField()
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    # Rendered as in the owner's list.
+    get_nickname = VehicleLinkSummarySerializer.get_nickname
+    get_image_url = VehicleLinkSummarySerializer.get_image_url
+    get_thumbnail_url = VehicleLinkSummarySerializer.get_thumbnail_url

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minbil.api.throttling import RegisterLookupThrottle
 from minbil.errors import Conflict, DomainError
@@ -41,13 +42,13 @@ PhotoSource = bytes | UploadedFile | None
 
 class VehicleLimitReached(Conflict):
     code = "vehicle_limit_reached"
-    message = "You have linked the maximum number of vehicles. Unlink one to add another."
+    message = _("You have linked the maximum number of vehicles. Unlink one to add another.")
 
 
 class RegisterLookupThrottled(DomainError):
     status_code = 429
     code = "register_lookup_throttled"
-    message = "Too many vehicle register look-ups. Try again later."
+    message = _("Too many vehicle register look-ups. Try again later.")
 
 
 @dataclass(frozen=True)

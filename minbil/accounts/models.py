@@ -5,10 +5,18 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Staff who answer owners' questions in the admin: view-only, plus "refresh from register".
 # Created with its permissions by vehicles/migrations/0004_support_group.py.
 SUPPORT_GROUP = "Support"
+
+
+class Language(models.TextChoices):
+    """The languages of API messages and emails (the codes in the API never change)."""
+
+    NB = "nb", _("Norwegian Bokmål")
+    EN = "en", _("English")
 
 
 class UserManager(BaseUserManager):
@@ -48,6 +56,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can log in to the admin site (support staff)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.EN,
+        help_text="Language of the owner's API messages and emails.",
+    )
+    # Carried as a claim in every access and refresh token; raising it refuses every token
+    # issued before (sign-out everywhere, password change or reset).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -56,6 +73,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
+        permissions = [
+            # Support staff may delete an owner's account (and all their data) from the admin.
+            ("delete_account", "Can delete an owner's account and all their data"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,18 +27,30 @@ logger = logging.getLogger(__name__)
 
 # Codes and messages for answers that carry nothing but a status (the fallback path).
 STATUS_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request could not be understood."),
-    401: ("not_authenticated", "Authentication credentials were not provided."),
-    403: ("permission_denied", "You do not have permission to perform this action."),
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This method is not allowed on this address."),
-    406: ("not_acceptable", "This endpoint only answers application/json."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "This content type is not supported here."),
-    429: ("throttled", "Too many requests. Try again later."),
-    500: ("server_error", "Something went wrong on our side. Quote the request id if it persists."),
-    502: ("bad_gateway", "An upstream service answered with an error."),
-    503: ("service_unavailable", "The service is unavailable. Try again later."),
+    400: ("bad_request", _("The request could not be understood.")),
+    401: ("not_authenticated", _("Authentication credentials were not provided.")),
+    403: ("permission_denied", _("You do not have permission to perform this action.")),
+    404: ("not_found", _("There is nothing at this address.")),
+    405: ("method_not_allowed", _("This method is not allowed on this address.")),
+    406: ("not_acceptable", _("This endpoint only answers application/json.")),
+    413: ("payload_too_large", _("The request body is too large.")),
+    415: ("unsupported_media_type", _("This content type is not supported here.")),
+    429: ("throttled", _("Too many requests. Try again later.")),
+    500: (
+        "server_error",
+        _("Something went wrong on our side. Quote the request id if it persists."),
+    ),
+    502: ("bad_gateway", _("An upstream service answered with an error.")),
+    503: ("service_unavailable", _("The service is unavailable. Try again later.")),
+}
+
+# The JWT library's messages, by code, in our words (it has no Norwegian translation).
+TOKEN_ERRORS: dict[str, str] = {
+    "token_not_valid": _("The token is invalid, expired or signed out."),
+    "bad_authorization_header": _("The Authorization header must be: Bearer <token>."),
+    "user_not_found": _("The account of this token no longer exists."),
+    "user_inactive": _("This account is inactive."),
+    "no_active_account": _("No active account matches these credentials."),
 }
 
 
@@ -54,7 +67,7 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def error_response(request, status_code: int, message: str | None = None) -> JsonResponse:
     """An error envelope for answers produced outside DRF (see `ApiErrorMiddleware`)."""
     code, default_message = STATUS_ERRORS.get(
-        status_code, ("client_error" if status_code < 500 else "server_error", "Request failed.")
+        status_code, ("client_error" if status_code < 500 else "server_error", _("Request failed."))
     )
     body = error_body(code, message or default_message)
     body["meta"] = build_meta(request)
@@ -97,14 +110,20 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(detail, dict):
             fields = ", ".join(detail)
-            return "validation_error", f"Some fields are invalid: {fields}.", detail
+            return (
+                "validation_error",
+                _("Some fields are invalid: %(fields)s.") % {"fields": fields},
+                detail,
+            )
         messages = detail if isinstance(detail, list) else [detail]
         return "validation_error", str(messages[0]), {"non_field_errors": messages}
     if isinstance(detail, dict):
         # simplejwt's token errors: {"detail": ..., "code": ..., "messages": [...]}
-        message = str(detail.get("detail", STATUS_ERRORS.get(exc.status_code, ("", ""))[1]))
-        return str(detail.get("code") or exc.default_code), message, {}
+        code = str(detail.get("code") or exc.default_code)
+        message = detail.get("detail", STATUS_ERRORS.get(exc.status_code, ("", ""))[1])
+        return code, str(TOKEN_ERRORS.get(code, message)), {}
     details = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details = {"retry_after": math.ceil(exc.wait)}
-    return str(getattr(detail, "code", None) or exc.default_code), str(detail), details
+    code = str(getattr(detail, "code", None) or exc.default_code)
+    return code, str(TOKEN_ERRORS.get(code, detail)), details

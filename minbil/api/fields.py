@@ -1,12 +1,15 @@
-"""Serializer fields for JSON input that is exactly what the schema says."""
+"""Serializer fields: JSON input that is exactly what the schema says, and UTC timestamps."""
 
+from datetime import UTC
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
 class StrictTypeMixin:
     """Refuses numbers and booleans where text is expected, instead of turning them into text."""
 
-    default_error_messages = {"not_a_string": "Must be a string."}
+    default_error_messages = {"not_a_string": _("Must be a string.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -20,3 +23,10 @@ class StrictCharField(StrictTypeMixin, serializers.CharField):
 
 class StrictEmailField(StrictTypeMixin, serializers.EmailField):
     pass
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """ISO-8601 in UTC with a `Z`, whatever the server's time zone."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)

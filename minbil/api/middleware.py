@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject, empty
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from minbil.api.exceptions import error_response
 from minbil.api.request_id import accept_or_create, current_request_id
@@ -93,11 +93,13 @@ class ApiErrorMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return error_response(request, 400, "The Content-Length header is not a number.")
+            return error_response(request, 400, _("The Content-Length header is not a number."))
         if length > settings.MAX_REQUEST_BYTES:
-            limit_mb = settings.MAX_REQUEST_BYTES / (1024 * 1024)
+            limit_mb = round(settings.MAX_REQUEST_BYTES / (1024 * 1024))
             return error_response(
-                request, 413, f"The request body is larger than the {limit_mb:.0f} MB limit."
+                request,
+                413,
+                _("The request body is larger than the %(limit)s MB limit.") % {"limit": limit_mb},
             )
 
         response = self.get_response(request)

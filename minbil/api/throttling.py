@@ -4,18 +4,6 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class AuthRateThrottle(SimpleRateThrottle):
-    """Per client IP on the register and token endpoints: slows password guessing."""
-
-    scope = "auth"
-
-    def get_rate(self) -> str:
-        return settings.AUTH_THROTTLE_RATE
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
 class RegisterLookupThrottle(SimpleRateThrottle):
     """
     Per user, on the vehicle operations that reach the register (a link of a plate not

@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from minbil.logs import logging_config
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "minbil.accounts",
     "vehicles",
     "notifications",
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "minbil.api.middleware.RequestIdMiddleware",
+    # Before the API's error pages, so even a 413 refused before the view is translated.
+    "django.middleware.locale.LocaleMiddleware",
     "minbil.api.middleware.ApiErrorMiddleware",
     "minbil.api.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out admin login into its lock-out page (see "Admin login lock-out").
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "minbil.urls"
@@ -89,10 +95,19 @@ TEMPLATES = [
     },
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "Europe/Oslo"  # "today" for inspection deadlines is the Norwegian date
+# --- Languages ------------------------------------------------------------------------------
+
+# API messages and emails: the authenticated user's `language`, else the request's
+# Accept-Language, else English (error codes never change). The admin follows the staff
+# member's browser. Catalogues: locale/<lang>/LC_MESSAGES/django.po, compiled by the build.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+TIME_ZONE = "Europe/Oslo"  # "today" for inspection deadlines is the Norwegian date
 USE_TZ = True
+# 24-hour clocks in English too (Django's `nb` formats already use them).
+FORMAT_MODULE_PATH = ["minbil.formats"]
 
 # --- Database ------------------------------------------------------------------------------
 
@@ -189,11 +204,18 @@ STORAGES = {
 
 # --- Auth ----------------------------------------------------------------------------------
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out admin login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "minbil.accounts.validators.NotOnlyWhitespaceValidator"},
 ]
 
 SIMPLE_JWT = {
@@ -207,14 +229,54 @@ SIMPLE_JWT = {
     "TOKEN_REFRESH_SERIALIZER": "minbil.accounts.serializers.TokenRefreshInputSerializer",
 }
 
-# Per client IP on register/token; per user on vehicle links that reach the register.
-AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="20/minute")
+# Per client IP, each of register, token, refresh, password reset and reset confirm with
+# its own budget (one carrier NAT carries many owners); the token endpoint also per email.
+AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="120/minute")
+LOGIN_EMAIL_THROTTLE_RATE = env.str("LOGIN_EMAIL_THROTTLE_RATE", default="10/minute")
+PASSWORD_RESET_EMAIL_THROTTLE_RATE = env.str("PASSWORD_RESET_EMAIL_THROTTLE_RATE", default="3/hour")
+
+# Password reset: the emailed link (the apps set a deep link) and how long it works.
+PASSWORD_RESET_URL = env.str(
+    "PASSWORD_RESET_URL", default="http://localhost:5000/reset?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+# Admin login lock-out (django-axes): 10 failures per account lock it for 15 minutes, even
+# with the right password. Only the admin's login counts and is locked: the API's token
+# endpoint has its own throttles (see minbil/accounts/lockout.py).
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_ONLY_ADMIN_SITE = True
+AXES_USERNAME_CALLABLE = "minbil.accounts.lockout.login_email"
+# The lock lasts 15 minutes from the last counted failure; tries while locked do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+# Axes warns when IPs are not part of the lock: locking the account wherever the attempts come
+# from is the point here (an attacker rotating addresses must not get more tries).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Email ---------------------------------------------------------------------------------
+
+# One URL: smtp://user:password@host:587?tls=True, smtp+ssl://...:465, consolemail:// (the
+# terminal; `make run`), memorymail://, dummymail://. Sending lives in minbil/mail.py.
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+_email_options = {key.lower(): value for key, value in _email.pop("OPTIONS", {}).items()}
+for _flag, _setting in (("tls", "EMAIL_USE_TLS"), ("ssl", "EMAIL_USE_SSL")):
+    _value = _email_options.pop(_flag, _email.get(_setting, False))
+    _email[_setting] = str(_value).lower() in ("1", "true", "yes", "on")
+if _email_options:
+    raise ImproperlyConfigured(f"Unknown EMAIL_URL options: {', '.join(_email_options)}.")
+vars().update(_email)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MinBil <no-reply@minbil.no>")
 
 # --- REST framework ------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "minbil.accounts.authentication.AccountJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["minbil.api.renderers.EnvelopeJSONRenderer"],
@@ -259,7 +321,8 @@ SPECTACULAR_SETTINGS = {
         "minbil.api.schema.document_service_unavailable",
     ],
     "TAGS": [
-        {"name": "auth", "description": "Accounts and JWT tokens."},
+        {"name": "auth", "description": "Sign-up, JWT tokens, sign-out and password reset."},
+        {"name": "account", "description": "The signed-in owner's profile, password and data."},
         {"name": "vehicles", "description": "The owner's vehicles, backed by Statens vegvesen."},
         {"name": "notification settings", "description": "Which events reach the owner."},
     ],

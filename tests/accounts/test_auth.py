@@ -1,4 +1,7 @@
-"""The contract's auth table: register, token, refresh; the per-IP throttle."""
+"""
+The contract's auth table: register, token, refresh; their separate per-IP throttles and the
+token endpoint's per-email throttle.
+"""
 
 from datetime import timedelta
 
@@ -45,6 +48,39 @@ def test_register_name_is_optional(api_client):
     assert response.json()["data"]["name"] == ""
 
 
+@pytest.mark.parametrize(
+    "body, accept_language, language",
+    [
+        ({}, None, "en"),
+        ({}, "nb-NO,nb;q=0.9,en;q=0.5", "nb"),
+        ({}, "de-DE", "en"),
+        ({"language": "nb"}, "en", "nb"),
+    ],
+)
+def test_register_stores_the_language_given_else_the_requests(
+    api_client, body, accept_language, language
+):
+    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
+
+    response = api_client.post(
+        REGISTER_URL,
+        {"email": "kari@example.com", "password": PASSWORD, **body},
+        format="json",
+        **headers,
+    )
+
+    assert response.status_code == 201
+    assert User.objects.get().language == language
+
+
+def test_register_refuses_an_unknown_language(api_client):
+    response = register(api_client, email="kari@example.com", password=PASSWORD, language="sv")
+
+    assert response.status_code == 400
+    assert "language" in response.json()["error"]["details"]
+    assert not User.objects.exists()
+
+
 def test_register_with_taken_email_in_any_case_is_409_and_creates_nothing(api_client):
     UserFactory(email="taken@example.com")
 
@@ -71,6 +107,8 @@ def test_database_refuses_case_variants_of_an_email():
         ("password123", "too common"),
         ("83749261538", "entirely numeric"),
         ("kari.nordmann.example", "too similar"),
+        (" " * 8, "only of spaces"),
+        ("\t \n  \t \n  ", "only of spaces"),
     ],
 )
 def test_register_applies_django_password_validators(api_client, password, fragment):
@@ -226,6 +264,59 @@ def test_auth_endpoints_are_throttled_per_client_ip(url):
     assert body["error"]["details"]["retry_after"] > 0
     other_ip = APIClient(REMOTE_ADDR="203.0.113.8")
     assert other_ip.post(url, {}, format="json").status_code == 400
+
+
+@override_settings(AUTH_THROTTLE_RATE="3/minute")
+def test_register_token_and_refresh_each_have_their_own_budget():
+    client = APIClient(REMOTE_ADDR="203.0.113.7")
+    for _ in range(4):
+        client.post(TOKEN_URL, {}, format="json")
+    assert client.post(TOKEN_URL, {}, format="json").status_code == 429
+
+    assert client.post(REGISTER_URL, {}, format="json").status_code == 400
+    assert client.post(REFRESH_URL, {}, format="json").status_code == 400
+
+
+def test_the_default_ip_budget_is_120_a_minute(settings):
+    assert settings.AUTH_THROTTLE_RATE == "120/minute"
+    assert settings.LOGIN_EMAIL_THROTTLE_RATE == "10/minute"
+
+
+def test_60_owners_behind_one_nat_all_get_tokens_within_a_minute():
+    """A carrier NAT carries many owners: one IP, 60 accounts, 60 sign-ins, none throttled."""
+    owners = UserFactory.create_batch(60)
+    nat = APIClient(REMOTE_ADDR="198.51.100.1")
+
+    statuses = [
+        nat.post(
+            TOKEN_URL, {"email": owner.email, "password": DEFAULT_PASSWORD}, format="json"
+        ).status_code
+        for owner in owners
+    ]
+
+    assert statuses == [200] * 60
+
+
+def test_the_11th_attempt_for_one_email_within_a_minute_is_429_from_any_ip():
+    UserFactory(email="kari@example.com")
+    statuses = [
+        APIClient(REMOTE_ADDR=f"203.0.113.{i}")
+        .post(TOKEN_URL, {"email": "kari@example.com", "password": "wrong"}, format="json")
+        .status_code
+        for i in range(10)
+    ]
+
+    throttled = APIClient(REMOTE_ADDR="203.0.113.99").post(
+        TOKEN_URL, {"email": " KARI@example.com", "password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    assert statuses == [401] * 10
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
+    other = APIClient(REMOTE_ADDR="203.0.113.99").post(
+        TOKEN_URL, {"email": UserFactory().email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert other.status_code == 200
 
 
 @override_settings(AUTH_THROTTLE_RATE="2/minute")

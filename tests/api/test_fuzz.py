@@ -3,9 +3,16 @@ Contract fuzzing: Schemathesis generates requests for every operation of the liv
 least `FUZZ_EXAMPLES` per operation, 100 by default) and sends them through the WSGI app as a
 fresh user. No answer may be a server error, and every answer must be documented: its status,
 its content type, its headers and its body.
+
+The account operations must not destroy the fuzzed owner for the cases that follow: the owner's
+password is random, so no generated case can delete the account or change its password or
+email (those cases are refused, as documented), and every case gets an access token minted for
+the owner's current token version, so a generated `logout-all` (which succeeds) does not turn
+every later case into a `401`.
 """
 
 import os
+import secrets
 from collections import Counter
 
 import pytest
@@ -21,6 +28,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from minbil.accounts.tokens import TOKEN_VERSION_CLAIM
 from minbil.wsgi import application
 from tests.factories import UserFactory
 from vehicles.services import link_vehicle
@@ -43,18 +51,29 @@ schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", application)
 
 
 @pytest.fixture
-def bearer(in_process_wsgi, settings):
+def owner(in_process_wsgi, settings, tmp_path):
     """
     A fresh owner with the sandbox's three vehicles linked (so lists and details have data
     to validate), and the app set up for in-process requests.
     """
     # Limits that would only turn generated cases into 429s are lifted for the run.
     settings.AUTH_THROTTLE_RATE = "1000000/minute"
+    settings.LOGIN_EMAIL_THROTTLE_RATE = "1000000/minute"
+    settings.PASSWORD_RESET_EMAIL_THROTTLE_RATE = "1000000/minute"
     settings.REGISTER_LOOKUP_THROTTLE_RATE = "1000000/hour"
-    owner = UserFactory()
+    settings.MEDIA_ROOT = tmp_path  # generated photo uploads stay out of the project's media/
+    owner = UserFactory(password=secrets.token_urlsafe(24))
     for plate in ("BT57225", "EL12345", "KH45678"):
         link_vehicle(user=owner, registration_number=plate, nickname=f"Bil {plate}")
-    return {"Authorization": f"Bearer {AccessToken.for_user(owner)}"}
+    return owner
+
+
+def bearer(owner) -> dict[str, str]:
+    """An access token for the owner as they are now (after any sign-out everywhere)."""
+    owner.refresh_from_db(fields=["token_version"])
+    token = AccessToken.for_user(owner)
+    token[TOKEN_VERSION_CLAIM] = owner.token_version
+    return {"Authorization": f"Bearer {token}"}
 
 
 @schema.parametrize()
@@ -63,6 +82,6 @@ def bearer(in_process_wsgi, settings):
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_honours_its_contract(case, bearer):
+def test_every_operation_honours_its_contract(case, owner):
     CASES_PER_OPERATION[case.operation.label] += 1
-    case.call_and_validate(headers=bearer, checks=CHECKS)
+    case.call_and_validate(headers=bearer(owner), checks=CHECKS)

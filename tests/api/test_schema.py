@@ -47,6 +47,15 @@ def test_operation_ids_are_stable_and_readable(schema):
         ("/api/auth/register", "post"): "auth_register",
         ("/api/auth/token", "post"): "auth_token",
         ("/api/auth/token/refresh", "post"): "auth_token_refresh",
+        ("/api/auth/logout", "post"): "auth_logout",
+        ("/api/auth/logout-all", "post"): "auth_logout_all",
+        ("/api/auth/password-reset", "post"): "auth_password_reset",
+        ("/api/auth/password-reset/confirm", "post"): "auth_password_reset_confirm",
+        ("/api/co/me", "get"): "account_retrieve",
+        ("/api/co/me", "patch"): "account_update",
+        ("/api/co/me", "delete"): "account_delete",
+        ("/api/co/me/password", "post"): "account_change_password",
+        ("/api/co/me/export", "get"): "account_export",
         ("/api/co/settings/notifications", "get"): "notification_settings_retrieve",
         ("/api/co/settings/notifications", "put"): "notification_settings_update",
         ("/api/co/settings/notifications", "patch"): "notification_settings_partial_update",
@@ -69,7 +78,7 @@ def test_every_owner_operation_requires_the_bearer_token(schema):
         "bearerFormat": "JWT",
     }
     for path, _, operation in operations(schema):
-        if path.startswith("/api/co/"):
+        if path.startswith("/api/co/") or path == "/api/auth/logout-all":
             assert operation["security"] == [{"jwtAuth": []}]
             assert "401" in operation["responses"]
         else:
@@ -99,6 +108,31 @@ def test_success_envelopes_carry_the_real_data_shape(schema):
     assert response_ref(ops["vehicles_unlink"], "200") == "UnlinkOutputEnvelope"
     assert response_ref(ops["auth_register"], "201") == "UserOutputEnvelope"
     assert response_ref(ops["auth_token"], "200") == "TokenPair"
+    assert response_ref(ops["auth_token_refresh"], "200") == "TokenPair"
+    assert response_ref(ops["account_retrieve"], "200") == "ProfileOutputEnvelope"
+    assert response_ref(ops["account_change_password"], "200") == "TokenPairEnvelope"
+    assert response_ref(ops["auth_password_reset"], "202") == "DetailOutputEnvelope"
+    export = components["AccountExportEnvelope"]["properties"]["data"]["$ref"].split("/")[-1]
+    assert set(components[export]["properties"]) == {
+        "account",
+        "vehicles",
+        "notification_preferences",
+    }
+    assert components[export]["properties"]["vehicles"]["type"] == "array"
+
+
+def test_account_deletion_documents_its_password_body(schema):
+    delete = schema["paths"]["/api/co/me"]["delete"]
+    body = delete["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert body.endswith("/PasswordInputRequest")
+    assert schema["components"]["schemas"]["PasswordInputRequest"]["required"] == ["password"]
+
+
+def test_the_export_documents_its_attachment_header(schema):
+    ok = schema["paths"]["/api/co/me/export"]["get"]["responses"]["200"]
+
+    assert ok["headers"]["Content-Disposition"]["required"] is True
 
 
 def test_missing_register_data_is_documented_as_nullable(schema):

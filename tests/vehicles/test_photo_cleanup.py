@@ -78,9 +78,10 @@ def test_deleting_a_user_in_the_admin_deletes_their_photo_files(
     admin.force_login(superuser)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(f"/admin/accounts/user/{owner.pk}/delete/", {"post": "yes"})
+        response = admin.post(f"/admin/accounts/user/{owner.pk}/delete-account/")
 
     assert response.status_code == 302
+    assert not type(owner).objects.filter(pk=owner.pk).exists()
     assert storage.files() == set()
 
 

@@ -5,6 +5,8 @@ The messages are fixed sentences: nothing from the request (least of all the API
 from the register's answer is ever put into them.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from minbil.errors import DomainError
 
 
@@ -13,7 +15,7 @@ class VehicleNotFound(DomainError):
 
     status_code = 404
     code = "vehicle_not_found"
-    message = "No data available for this registration number in the vehicle register."
+    message = _("No data available for this registration number in the vehicle register.")
 
 
 class RegisterUnavailable(DomainError):
@@ -21,7 +23,7 @@ class RegisterUnavailable(DomainError):
 
     status_code = 503
     code = "register_unavailable"
-    message = "The vehicle register is not answering right now. Try again shortly."
+    message = _("The vehicle register is not answering right now. Try again shortly.")
 
 
 class RegisterQuotaExhausted(DomainError):
@@ -29,7 +31,7 @@ class RegisterQuotaExhausted(DomainError):
 
     status_code = 503
     code = "register_quota_exhausted"
-    message = "The vehicle register's daily look-up quota is used up. Try again after it resets."
+    message = _("The vehicle register's daily look-up quota is used up. Try again after it resets.")
 
 
 class RegisterError(DomainError):
@@ -37,4 +39,4 @@ class RegisterError(DomainError):
 
     status_code = 502
     code = "register_error"
-    message = "The vehicle register answered with an error."
+    message = _("The vehicle register answered with an error.")

@@ -1,0 +1,307 @@
+"""
+Password reset by email: the request (always `202`), the email through a real SMTP
+connection to a local server, the confirm operation, and the page behind the link.
+"""
+
+import email
+import re
+import socket
+import threading
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from tests.accounts.conftest import ME_URL, bearer, obtain, refresh
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+RESET_URL = "/api/auth/password-reset"
+CONFIRM_URL = "/api/auth/password-reset/confirm"
+NEW_PASSWORD = "a-brand-new-unusual-passphrase"
+LINK = re.compile(r"http://localhost:5000/reset\?uid=(?P<uid>[\w-]+)&token=(?P<token>[\w-]+)")
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        self.received.set()
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on localhost, and the app's email settings pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def ask_for_reset(address: str, **client_kwargs):
+    return APIClient(**client_kwargs).post(RESET_URL, {"email": address}, format="json")
+
+
+def confirm(uid: str, token: str, new_password: str = NEW_PASSWORD):
+    return APIClient().post(
+        CONFIRM_URL, {"uid": uid, "token": token, "new_password": new_password}, format="json"
+    )
+
+
+def parts(message) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a multipart/alternative message."""
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_reset_end_to_end_through_a_real_smtp_connection(smtp_inbox, settings):
+    owner = UserFactory(email="kari@example.com", name="Kari")
+    old_device = obtain(owner)
+
+    response = ask_for_reset("  KARI@Example.com ")
+
+    assert response.status_code == 202
+    assert response.json()["data"]["detail"]
+    assert smtp_inbox.received.wait(5)
+    (message,) = smtp_inbox.messages
+    assert message["To"] == "kari@example.com"
+    assert message["From"] == settings.DEFAULT_FROM_EMAIL
+    assert message["Subject"] == "Reset your MinBil password"
+    text, html = parts(message)
+    link = LINK.search(text)
+    assert link, text
+    assert "Hi Kari," in text
+    assert link.group(0).replace("&", "&amp;") in html
+
+    confirmed = confirm(link["uid"], link["token"])
+
+    assert confirmed.status_code == 200
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+    assert bearer(old_device["access"]).get(ME_URL).status_code == 401
+    assert refresh(old_device["refresh"]).status_code == 401
+    assert obtain(owner, NEW_PASSWORD)["access"]
+    reused = confirm(link["uid"], link["token"], "yet-another-unusual-passphrase")
+    assert reused.status_code == 400
+    assert reused.json()["error"]["code"] == "invalid_token"
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("address", ["nobody@example.com", "inactive@example.com"])
+def test_no_account_answers_202_and_sends_nothing(mailoutbox, address):
+    UserFactory(email="inactive@example.com", is_active=False)
+
+    response = ask_for_reset(address)
+
+    assert response.status_code == 202
+    assert response.json()["data"] == ask_for_reset("kari@example.com").json()["data"]
+    assert mailoutbox == []
+
+
+def test_an_unreachable_smtp_server_still_answers_202_and_logs(settings, caplog):
+    """The answer never tells whether the account exists, not even by failing."""
+    UserFactory(email="kari@example.com")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    settings.EMAIL_TIMEOUT = 2
+
+    response = ask_for_reset("kari@example.com")
+
+    assert response.status_code == 202
+    assert "accounts/email/password_reset" in caplog.text
+    assert "token=" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"email": "not-an-email"}, {"email": 5}, {"email": "x" * 250 + "@a.no"}]
+)
+def test_reset_with_bad_input_is_400(mailoutbox, body):
+    response = APIClient().post(RESET_URL, body, format="json")
+
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["details"]
+    assert mailoutbox == []
+
+
+def test_resets_are_throttled_per_email_from_any_ip(settings, mailoutbox):
+    settings.PASSWORD_RESET_EMAIL_THROTTLE_RATE = "3/hour"
+    UserFactory(email="kari@example.com")
+    statuses = [
+        ask_for_reset("kari@example.com", REMOTE_ADDR=f"203.0.113.{i}").status_code
+        for i in range(4)
+    ]
+
+    assert statuses == [202, 202, 202, 429]
+    assert len(mailoutbox) == 3
+    assert ask_for_reset("ola@example.com", REMOTE_ADDR="203.0.113.9").status_code == 202
+
+
+def test_resets_are_throttled_per_ip(settings):
+    settings.AUTH_THROTTLE_RATE = "2/minute"
+    client = APIClient(REMOTE_ADDR="203.0.113.7")
+    statuses = [
+        client.post(RESET_URL, {"email": f"{i}@example.com"}, format="json").status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [202, 202, 429]
+
+
+def reset_link(mailoutbox, owner) -> re.Match:
+    ask_for_reset(owner.email)
+    return LINK.search(mailoutbox[-1].body)
+
+
+@pytest.mark.parametrize(
+    "uid, token",
+    [
+        ("MQ", "wrong-token"),
+        ("not-base64!", "x"),
+        ("OTk5OTk5", "x"),  # a user id that does not exist
+        ("", ""),
+    ],
+)
+def test_a_wrong_link_is_400_invalid_token(uid, token):
+    owner = UserFactory()
+
+    response = confirm(uid, token)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid_token", "validation_error")
+    owner.refresh_from_db()
+    assert owner.check_password(DEFAULT_PASSWORD)
+
+
+def test_another_users_token_does_not_open_this_account(mailoutbox):
+    owner, other = UserFactory(), UserFactory()
+    link = reset_link(mailoutbox, other)
+    owners_uid = reset_link(mailoutbox, owner)["uid"]
+
+    response = confirm(owners_uid, link["token"])
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_token"
+    owner.refresh_from_db()
+    assert owner.check_password(DEFAULT_PASSWORD)
+
+
+def test_an_expired_link_is_400_invalid_token(mailoutbox, settings):
+    owner = UserFactory()
+    link = reset_link(mailoutbox, owner)
+    settings.PASSWORD_RESET_TIMEOUT = -1
+
+    response = confirm(link["uid"], link["token"])
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize("weak", ["short", " " * 10, "1234567890123"])
+def test_a_weak_new_password_is_400_and_the_link_still_works(mailoutbox, weak):
+    owner = UserFactory()
+    link = reset_link(mailoutbox, owner)
+
+    refused = confirm(link["uid"], link["token"], weak)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "validation_error"
+    assert "new_password" in refused.json()["error"]["details"]
+    assert confirm(link["uid"], link["token"]).status_code == 200
+
+
+# --- The page behind the link ------------------------------------------------------------------
+
+
+def page_link(mailoutbox, owner) -> str:
+    return reset_link(mailoutbox, owner).group(0).removeprefix("http://localhost:5000")
+
+
+def test_the_reset_page_is_a_self_contained_form(client, mailoutbox):
+    owner = UserFactory()
+
+    response = client.get(page_link(mailoutbox, owner))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<input type="password" id="new_password"' in page
+    nonce = re.search(r'<style nonce="([^"]+)">', page)[1]
+    csp = response["Content-Security-Policy"]
+    assert f"style-src 'nonce-{nonce}'" in csp
+    assert "default-src 'none'" in csp
+    assert "form-action 'self'" in csp
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert not re.search(r"(src|href)=\"https?:", page)
+    assert "<script" not in page
+
+
+def test_the_reset_page_sets_the_password_once(client, mailoutbox):
+    owner = UserFactory()
+    url = page_link(mailoutbox, owner)
+    uid_token = dict(re.findall(r"(uid|token)=([\w-]+)", url))
+
+    done = client.post(
+        "/reset", {**uid_token, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+    )
+
+    assert done.status_code == 200
+    assert "Your password is changed" in done.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+    again = client.get(url)
+    assert again.status_code == 400
+    assert "wrong, already used or expired" in again.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed, again, message",
+    [
+        (NEW_PASSWORD, "something-else-entirely", "not the same"),
+        ("short", "short", "too short"),
+        (" " * 10, " " * 10, "only of spaces"),
+    ],
+)
+def test_the_reset_page_refuses_what_the_api_refuses(client, mailoutbox, typed, again, message):
+    owner = UserFactory()
+    uid_token = dict(re.findall(r"(uid|token)=([\w-]+)", page_link(mailoutbox, owner)))
+
+    response = client.post(
+        "/reset", {**uid_token, "new_password": typed, "new_password_again": again}
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_reset_page_with_a_wrong_link_says_so(client):
+    response = client.get("/reset?uid=MQ&token=nope")
+
+    assert response.status_code == 400
+    assert "wrong, already used or expired" in response.content.decode()

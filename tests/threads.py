@@ -1,0 +1,30 @@
+"""Real requests on real threads, each with its own database connection."""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+
+
+def run_at_once(calls: list[Callable[[], int]]) -> list[int]:
+    """Starts every call on its own thread at the same moment; returns their statuses."""
+    barrier = threading.Barrier(len(calls))
+    results: list[int | BaseException] = [0] * len(calls)
+
+    def run(index: int, call: Callable[[], int]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except BaseException as exc:  # reported below, not swallowed
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, errors
+    return results
