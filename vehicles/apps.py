@@ -10,8 +10,8 @@ class VehiclesConfig(AppConfig):
     verbose_name = "Vehicles"
 
     def ready(self) -> None:
-        from vehicles import photo_cleanup  # noqa: F401 (connects the post_delete receiver)
         from minbil.accounts.export import register_export_section
+        from vehicles import photo_cleanup  # noqa: F401 (connects the post_delete receiver)
         from vehicles.selectors import vehicle_links_for
         from vehicles.serializers import ExportedVehicleLinkSerializer
         from vehicles.vegvesen import describe_mode
