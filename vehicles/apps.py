@@ -10,6 +10,6 @@ class VehiclesConfig(AppConfig):
     verbose_name = "Vehicles"
 
     def ready(self) -> None:
-        from vehicles.vegvesen import describe_mode
+        from vehicles.register import describe_mode
 
         logger.info("Vehicle register: %s", describe_mode())

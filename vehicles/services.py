@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from minbil.api.throttling import RegisterLookupThrottle
 from minbil.errors import Conflict, DomainError
-from vehicles import photos, vegvesen
+from vehicles import photos, register
 from vehicles.models import ChangeSource, Vehicle, VehicleDataChange, VehicleLink, describe_changes
 from vehicles.plates import normalize_registration_number
 from vehicles.selectors import VehicleNotLinked, find_vehicle_link, get_vehicle_link
@@ -193,7 +193,7 @@ def refresh_vehicle(
     `source` (`api`, `admin`, `command`), in the same transaction as the update. If the
     register fails, the exception propagates and the stored data stays exactly as it was.
     """
-    result = vegvesen.lookup(vehicle.registration_number)
+    result = register.lookup(vehicle.registration_number)
     fields = asdict(result.data)
     now = timezone.now()
     with transaction.atomic():
@@ -269,18 +269,18 @@ def attempt_vehicle_refresh(*, vehicle: Vehicle, source: str) -> RefreshOutcome:
     """
     try:
         changes = refresh_vehicle(vehicle=vehicle, source=source)
-    except vegvesen.VehicleNotFound as exc:
+    except register.VehicleNotFound as exc:
         return RefreshOutcome(vehicle, RefreshStatus.NOT_FOUND, message=exc.message)
-    except vegvesen.RegisterQuotaExhausted as exc:
+    except register.RegisterQuotaExhausted as exc:
         return RefreshOutcome(
             vehicle,
             RefreshStatus.QUOTA_EXHAUSTED,
             message=exc.message,
             retry_after=exc.retry_after,
         )
-    except vegvesen.RegisterUnavailable as exc:
+    except register.RegisterUnavailable as exc:
         return RefreshOutcome(vehicle, RefreshStatus.UNAVAILABLE, message=exc.message)
-    except vegvesen.RegisterError as exc:
+    except register.RegisterError as exc:
         return RefreshOutcome(vehicle, RefreshStatus.FAILED, message=exc.message)
     except Exception:
         # Deliberately broad: a batch reports a bug on one vehicle and goes on (logged in
@@ -293,12 +293,12 @@ def attempt_vehicle_refresh(*, vehicle: Vehicle, source: str) -> RefreshOutcome:
     return RefreshOutcome(vehicle, status, changes=changes)
 
 
-def look_up_plate(*, raw_plate: str) -> vegvesen.LookupResult:
+def look_up_plate(*, raw_plate: str) -> register.LookupResult:
     """
     Normalises a plate and looks it up in the configured register (live or sandbox),
     storing nothing: for developers checking what the register says.
     """
-    return vegvesen.lookup(normalize_registration_number(raw_plate))
+    return register.lookup(normalize_registration_number(raw_plate))
 
 
 def describe_wait(seconds: int) -> str:
@@ -318,7 +318,7 @@ def _json_value(value: Any) -> Any:
 
 def _store_vehicle_from_register(*, user, registration_number: str) -> Vehicle:
     _consume_register_lookup(user)
-    result = vegvesen.lookup(registration_number)
+    result = register.lookup(registration_number)
     # Two users linking the same new plate at once: the unique plate decides, one row wins.
     vehicle, _ = Vehicle.objects.get_or_create(
         registration_number=registration_number,

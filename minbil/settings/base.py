@@ -241,7 +241,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Vehicles and the Statens vegvesen register -----------------------------------------------
 
 # With a key the live register is called; without one, the sandbox answers from the sample
-# payloads shipped in vehicles/vegvesen/samples (or VEGVESEN_SANDBOX_DIR).
+# payloads shipped in vehicles/register/samples (or VEGVESEN_SANDBOX_DIR).
 VEGVESEN_API_KEY = env.str("VEGVESEN_API_KEY", default="")
 VEGVESEN_API_URL = env.str(
     "VEGVESEN_API_URL",

@@ -11,8 +11,8 @@ import responses
 from django.utils import timezone
 
 from vehicles.models import Vehicle
-from vehicles.vegvesen import parse_payload
-from vehicles.vegvesen.client import SAMPLES_DIR
+from vehicles.register import parse_payload
+from vehicles.register.client import SAMPLES_DIR
 
 REGISTER_URL = "https://register.test/enkeltoppslag/kjoretoydata"
 API_KEY = "svv-test-key-7f3a9c-must-never-leak"
@@ -28,7 +28,7 @@ def live_register(settings, monkeypatch):
     """Live mode against a mocked register; backoff sleeps are skipped."""
     settings.VEGVESEN_API_KEY = API_KEY
     settings.VEGVESEN_API_URL = REGISTER_URL
-    monkeypatch.setattr("vehicles.vegvesen.client.BACKOFF_SECONDS", 0)
+    monkeypatch.setattr("vehicles.register.client.BACKOFF_SECONDS", 0)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 

@@ -30,7 +30,7 @@ DEMO_OWNER_EMAIL = "demo@minbil.no"
 DEMO_SUPPORT_EMAIL = "support@minbil.no"
 DEMO_ADMIN_EMAIL = "admin@minbil.no"
 
-# The sandbox register's vehicles (vehicles/vegvesen/samples), the first one nicknamed.
+# The sandbox register's vehicles (vehicles/register/samples), the first one nicknamed.
 DEMO_VEHICLES = [("BT57225", "Familiebilen"), ("EL12345", None), ("KH45678", None)]
 DEMO_PREFERENCES = {
     "booking.updated": {"email": False},

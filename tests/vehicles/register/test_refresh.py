@@ -170,7 +170,7 @@ def test_an_unexpected_error_is_an_outcome_too(monkeypatch, caplog):
     def boom(registration_number):
         raise ValueError("bug")
 
-    monkeypatch.setattr("vehicles.vegvesen.lookup", boom)
+    monkeypatch.setattr("vehicles.register.lookup", boom)
 
     outcome = attempt_vehicle_refresh(vehicle=VehicleFactory(), source="command")
 

@@ -4,14 +4,14 @@ Statens vegvesen's vehicle register ("enkeltoppslag"): look-ups, parsing and typ
 Everything outside this package uses only what is exported here.
 """
 
-from vehicles.vegvesen.client import LookupResult, describe_mode, lookup, quota_retry_after
-from vehicles.vegvesen.errors import (
+from vehicles.register.client import LookupResult, describe_mode, lookup, quota_retry_after
+from vehicles.register.errors import (
     RegisterError,
     RegisterQuotaExhausted,
     RegisterUnavailable,
     VehicleNotFound,
 )
-from vehicles.vegvesen.parser import VehicleData, parse_payload
+from vehicles.register.parser import VehicleData, parse_payload
 
 __all__ = [
     "LookupResult",

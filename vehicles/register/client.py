@@ -31,13 +31,13 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from vehicles.vegvesen.errors import (
+from vehicles.register.errors import (
     RegisterError,
     RegisterQuotaExhausted,
     RegisterUnavailable,
     VehicleNotFound,
 )
-from vehicles.vegvesen.parser import VehicleData, parse_payload
+from vehicles.register.parser import VehicleData, parse_payload
 
 logger = logging.getLogger(__name__)
 

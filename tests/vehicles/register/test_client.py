@@ -9,7 +9,7 @@ import responses
 from django.core.cache import cache
 
 from tests.vehicles.conftest import API_KEY, REGISTER_URL, sample
-from vehicles.vegvesen import (
+from vehicles.register import (
     RegisterError,
     RegisterQuotaExhausted,
     RegisterUnavailable,
@@ -17,7 +17,7 @@ from vehicles.vegvesen import (
     describe_mode,
     lookup,
 )
-from vehicles.vegvesen import client as register_client
+from vehicles.register import client as register_client
 
 
 def test_found_vehicle_sends_plate_key_header_and_user_agent(live_register):

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from vehicles.vegvesen.errors import RegisterError, VehicleNotFound
+from vehicles.register.errors import RegisterError, VehicleNotFound
 
 # Labels for the few codes whose meaning is documented, used when the register omits them.
 FUEL_LABELS = {"1": "Bensin", "2": "Diesel", "5": "Elektrisk"}
