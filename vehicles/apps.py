@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.core import checks
 
 logger = logging.getLogger("vehicles")
 
@@ -10,6 +11,7 @@ class VehiclesConfig(AppConfig):
     verbose_name = "Vehicles"
 
     def ready(self) -> None:
-        from vehicles.register import describe_mode
+        from vehicles.register import check_mode, describe_mode
 
+        checks.register(check_mode, "vehicles")
         logger.info("Vehicle register: %s", describe_mode())

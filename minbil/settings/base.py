@@ -13,13 +13,22 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from minbil.settings.environment import (
+    env_choice,
+    env_flag,
+    env_int,
+    env_number,
+    env_positive_number,
+    env_rate,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
 # --- Core ----------------------------------------------------------------------------------
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_flag("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -95,7 +104,7 @@ USE_TZ = True
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock when a
@@ -103,7 +112,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # failing with "database is locked" when a read lock cannot be upgraded.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
@@ -129,7 +138,7 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Serve MEDIA_ROOT from Django itself (local development, `make run`). Off in production,
 # where photos live in S3 or behind a web server.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+SERVE_MEDIA = env_flag("SERVE_MEDIA", default=DEBUG)
 
 # Photos: local files by default; a private S3 bucket (signed URLs) when a bucket is named.
 # Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the usual AWS chain.
@@ -146,7 +155,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
             "querystring_auth": True,
             "signature_version": "s3v4",
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", default=3600, minimum=1),
         },
     }
 else:
@@ -166,8 +175,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=30)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", default=15, minimum=1)
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        days=env_int("JWT_REFRESH_TOKEN_DAYS", default=30, minimum=1)
+    ),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
@@ -177,7 +190,7 @@ SIMPLE_JWT = {
 }
 
 # Per client IP on register/token; per user on vehicle links that reach the register.
-AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="20/minute")
+AUTH_THROTTLE_RATE = env_rate("AUTH_THROTTLE_RATE", default="20/minute")
 
 # --- REST framework ------------------------------------------------------------------------
 
@@ -192,16 +205,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Number of trusted reverse proxies in front of the app; 0 means "use REMOTE_ADDR",
     # so a client cannot dodge the per-IP throttle with a forged X-Forwarded-For.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": env_int("NUM_PROXIES", default=0),
 }
 
 # --- Vehicle photos ----------------------------------------------------------------------------
 
-MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=15 * 1024 * 1024)
-MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
-PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2048)
-PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=400)
-PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
+MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", default=15 * 1024 * 1024, minimum=1)
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", default=40_000_000, minimum=1)
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", default=2048, minimum=1)
+PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", default=400, minimum=1)
+PHOTO_JPEG_QUALITY = env_int("PHOTO_JPEG_QUALITY", default=85, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MinBil car-owner API",
@@ -232,27 +245,48 @@ SPECTACULAR_SETTINGS = {
 
 # Bodies larger than this are refused with 413 from the Content-Length header alone, before
 # anything is read. The default fits a photo of MAX_IMAGE_BYTES sent as base64 in JSON.
-MAX_REQUEST_BYTES = env.int(
-    "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024, minimum=1
 )
 # Multipart uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Vehicles and the Statens vegvesen register -----------------------------------------------
 
-# With a key the live register is called; without one, the sandbox answers from the sample
-# payloads shipped in vehicles/register/samples (or VEGVESEN_SANDBOX_DIR).
+# `live` calls the register with the key; `sandbox` answers from the sample payloads shipped in
+# vehicles/register/samples (or VEGVESEN_SANDBOX_DIR). Unset: live with a key, sandbox with
+# DEBUG on, and otherwise a system check refuses to start (vehicles/register/mode.py).
+VEGVESEN_MODE = env_choice("VEGVESEN_MODE", ("live", "sandbox"), default="")
 VEGVESEN_API_KEY = env.str("VEGVESEN_API_KEY", default="")
 VEGVESEN_API_URL = env.str(
     "VEGVESEN_API_URL",
     default="https://akfell-datautlevering.atlas.vegvesen.no/enkeltoppslag/kjoretoydata",
 )
-VEGVESEN_TIMEOUT_SECONDS = env.float("VEGVESEN_TIMEOUT_SECONDS", default=8.0)
 VEGVESEN_SANDBOX_DIR = env.str("VEGVESEN_SANDBOX_DIR", default="")
-
-MAX_VEHICLES_PER_USER = env.int("MAX_VEHICLES_PER_USER", default=20)
+# One attempt, from connect to the last byte; and all of one request's register work.
+VEGVESEN_TIMEOUT_SECONDS = env_positive_number("VEGVESEN_TIMEOUT_SECONDS", default=8.0)
+REGISTER_DEADLINE_SECONDS = env_positive_number("REGISTER_DEADLINE_SECONDS", default=12.0)
+# Consecutive timeouts, connection errors or 5xx that open the breaker (0: no breaker), and
+# how long it stays open before one probe is let through.
+REGISTER_BREAKER_FAILURES = env_int("REGISTER_BREAKER_FAILURES", default=5)
+REGISTER_BREAKER_COOLDOWN_SECONDS = env_int(
+    "REGISTER_BREAKER_COOLDOWN_SECONDS", default=30, minimum=1
+)
+# Register calls one process makes at once; a request that finds them all busy waits briefly,
+# then answers 503, so a hanging register can hold only this many of a worker's threads.
+REGISTER_MAX_CONCURRENT_CALLS = env_int("REGISTER_MAX_CONCURRENT_CALLS", default=1, minimum=1)
+# "No data" for a plate is remembered this long (0: not remembered).
+REGISTER_NOT_FOUND_TTL_SECONDS = env_int("REGISTER_NOT_FOUND_TTL_SECONDS", default=6 * 3600)
+# A refresh of data younger than this answers the stored data (0: always fetch).
+REGISTER_REFRESH_MIN_AGE_SECONDS = env_int("REGISTER_REFRESH_MIN_AGE_SECONDS", default=600)
+# Register calls per day (Oslo time) below the register's quota of 50 000 (0: no budget), and
+# the share of it batch refreshes may use, leaving the rest for owners.
+REGISTER_DAILY_BUDGET = env_int("REGISTER_DAILY_BUDGET", default=45_000)
+REGISTER_BATCH_SHARE = env_number("REGISTER_BATCH_SHARE", default=0.8, maximum=1.0)
 # Per user, on links and refreshes that reach the register: the API is no scraping tool.
-REGISTER_LOOKUP_THROTTLE_RATE = env.str("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
+REGISTER_LOOKUP_THROTTLE_RATE = env_rate("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
+
+MAX_VEHICLES_PER_USER = env_int("MAX_VEHICLES_PER_USER", default=20, minimum=1)
 
 # --- Security (production) -----------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from vehicles.models import Vehicle
 from vehicles.register import parse_payload
-from vehicles.register.client import SAMPLES_DIR
+from vehicles.register.sandbox import SAMPLES_DIR
 
 REGISTER_URL = "https://register.test/enkeltoppslag/kjoretoydata"
 API_KEY = "svv-test-key-7f3a9c-must-never-leak"
@@ -26,9 +26,10 @@ def sample(name: str) -> dict:
 @pytest.fixture
 def live_register(settings, monkeypatch):
     """Live mode against a mocked register; backoff sleeps are skipped."""
+    settings.VEGVESEN_MODE = "live"
     settings.VEGVESEN_API_KEY = API_KEY
     settings.VEGVESEN_API_URL = REGISTER_URL
-    monkeypatch.setattr("vehicles.register.client.BACKOFF_SECONDS", 0)
+    monkeypatch.setattr("vehicles.register.lookups.BACKOFF_SECONDS", 0)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 

@@ -390,7 +390,7 @@ def test_refresh_action_never_answers_500(support_client, monkeypatch):
     def broken_lookup(registration_number):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("vehicles.register.lookup", broken_lookup)
+    monkeypatch.setattr("vehicles.register.refresh.lookup", broken_lookup)
 
     response = action(support_client, [vehicle.pk])
 

@@ -17,7 +17,7 @@ from vehicles.register import (
     describe_mode,
     lookup,
 )
-from vehicles.register import client as register_client
+from vehicles.register import budget, lookups, quota
 
 
 def test_found_vehicle_sends_plate_key_header_and_user_agent(live_register):
@@ -101,9 +101,9 @@ def test_timeouts_and_connection_errors_are_retried_then_unavailable(live_regist
 
 
 def test_retries_back_off_with_jitter(live_register, monkeypatch):
-    monkeypatch.setattr(register_client, "BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr(lookups, "BACKOFF_SECONDS", 0.2)
     sleeps: list[float] = []
-    monkeypatch.setattr(register_client.time, "sleep", sleeps.append)
+    monkeypatch.setattr(lookups.time, "sleep", sleeps.append)
     live_register.get(REGISTER_URL, status=502)
 
     with pytest.raises(RegisterUnavailable):
@@ -143,9 +143,9 @@ def test_quota_state_lives_in_the_shared_cache_and_expires(live_register):
     live_register.get(REGISTER_URL, status=422, headers={"Retry-After": "60"})
     with pytest.raises(RegisterQuotaExhausted):
         lookup("BT57225")
-    assert cache.get(register_client.QUOTA_CACHE_KEY) > time.time()
+    assert cache.get(quota.SPENT_UNTIL_KEY) > time.time()
 
-    cache.set(register_client.QUOTA_CACHE_KEY, time.time() - 1)  # the reset has passed
+    cache.set(quota.SPENT_UNTIL_KEY, time.time() - 1)  # the reset has passed
     live_register.get(REGISTER_URL, json=sample("BT57225"))
 
     assert lookup("BT57225").data.make == "VOLKSWAGEN"
@@ -158,7 +158,7 @@ def test_quota_without_retry_after_waits_until_midnight_in_oslo(live_register):
         lookup("BT57225")
 
     assert caught.value.retry_after == pytest.approx(
-        register_client._seconds_until_oslo_midnight(), abs=2
+        budget.seconds_until_oslo_midnight(), abs=2
     )
     assert 0 < caught.value.retry_after <= 25 * 3600
 
@@ -183,9 +183,9 @@ def test_seconds_until_midnight_across_a_dst_change(monkeypatch):
         def now(cls, tz=None):
             return datetime(2027, 3, 27, 23, 0, tzinfo=UTC)  # 00:00 on the 28th in Oslo
 
-    monkeypatch.setattr(register_client, "datetime", FrozenDatetime)
+    monkeypatch.setattr(budget, "datetime", FrozenDatetime)
 
-    assert register_client._seconds_until_oslo_midnight() == 23 * 3600
+    assert budget.seconds_until_oslo_midnight() == 23 * 3600
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 405, 418])
@@ -258,6 +258,7 @@ def test_describe_mode_names_the_mode_but_never_the_key(settings):
     settings.VEGVESEN_API_KEY = ""
     assert describe_mode().startswith("sandbox (3 sample vehicles: BT57225, EL12345, KH45678)")
 
+    settings.VEGVESEN_MODE = "live"
     settings.VEGVESEN_API_KEY = API_KEY
     settings.VEGVESEN_API_URL = REGISTER_URL
     assert describe_mode().startswith("live (register.test")

@@ -8,12 +8,8 @@ import responses
 from tests.factories import VehicleFactory
 from tests.vehicles.conftest import REGISTER_URL, sample
 from vehicles.models import Vehicle, VehicleDataChange
-from vehicles.services import (
-    RefreshStatus,
-    attempt_vehicle_refresh,
-    link_vehicle,
-    refresh_vehicle,
-)
+from vehicles.register import RefreshStatus, attempt_vehicle_refresh, refresh_vehicle
+from vehicles.services import link_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +166,7 @@ def test_an_unexpected_error_is_an_outcome_too(monkeypatch, caplog):
     def boom(registration_number):
         raise ValueError("bug")
 
-    monkeypatch.setattr("vehicles.register.lookup", boom)
+    monkeypatch.setattr("vehicles.register.refresh.lookup", boom)
 
     outcome = attempt_vehicle_refresh(vehicle=VehicleFactory(), source="command")
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from vehicles import register
 from vehicles.models import Vehicle, describe_tyres
 from vehicles.plates import InvalidRegistrationNumber, display_registration_number
-from vehicles.services import describe_wait, look_up_plate
+from vehicles.services import look_up_plate
 
 
 class Command(BaseCommand):
@@ -47,7 +47,11 @@ class Command(BaseCommand):
                 "or deregistered)."
             ) from None
         except register.RegisterQuotaExhausted as exc:
-            wait = f"; it resets in {describe_wait(exc.retry_after)}" if exc.retry_after else ""
+            wait = (
+                f"; it resets in {register.describe_wait(exc.retry_after)}"
+                if exc.retry_after
+                else ""
+            )
             raise CommandError(f"The register's daily look-up quota is used up{wait}.") from None
         except (register.RegisterUnavailable, register.RegisterError) as exc:
             raise CommandError(exc.message) from None
