@@ -76,7 +76,7 @@ def get_payload(registration_number: str, *, timeout: float) -> Any:
 def _read_body(response: requests.Response) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise RegisterError(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise RegisterError(f"the body is {declared} bytes, over the {MAX_BODY_BYTES} limit")
     chunks, size = [], 0
     for chunk in response.iter_content(CHUNK_BYTES):
         size += len(chunk)

@@ -1,7 +1,13 @@
-"""The register client against a register mocked at the HTTP level (vegvesen.md §3)."""
+"""
+The register client against a register mocked at the HTTP level (vegvesen.md §3), and against
+a stand-in register on a local port for what only real sockets show: an attempt bounded from
+connect to the last byte, and a request bounded by its deadline.
+"""
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -14,10 +20,14 @@ from vehicles.register import (
     RegisterQuotaExhausted,
     RegisterUnavailable,
     VehicleNotFound,
+    budget,
+    client,
     describe_mode,
     lookup,
+    lookups,
+    quota,
 )
-from vehicles.register import budget, lookups, quota
+from vehicles.register.standin import Behaviour
 
 
 def test_found_vehicle_sends_plate_key_header_and_user_agent(live_register):
@@ -157,9 +167,7 @@ def test_quota_without_retry_after_waits_until_midnight_in_oslo(live_register):
     with pytest.raises(RegisterQuotaExhausted) as caught:
         lookup("BT57225")
 
-    assert caught.value.retry_after == pytest.approx(
-        budget.seconds_until_oslo_midnight(), abs=2
-    )
+    assert caught.value.retry_after == pytest.approx(budget.seconds_until_oslo_midnight(), abs=2)
     assert 0 < caught.value.retry_after <= 25 * 3600
 
 
@@ -263,3 +271,92 @@ def test_describe_mode_names_the_mode_but_never_the_key(settings):
     settings.VEGVESEN_API_URL = REGISTER_URL
     assert describe_mode().startswith("live (register.test")
     assert API_KEY not in describe_mode()
+
+
+# --- Bounded in time and size ---------------------------------------------------------------
+
+
+def timed(call: Callable[[], object], limit: float) -> tuple[BaseException | None, float]:
+    """
+    Runs `call` on a thread and returns what it raised and how long it took; fails the test
+    instead of hanging it when the call is still running after `limit` seconds.
+    """
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"the call was still running after {limit} s"
+    return (raised[0] if raised else None), time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [Behaviour.DRIP_BODY, Behaviour.DRIP_ALL, Behaviour.HANG],
+    ids=["drip-fed-body", "drip-fed-status-line-and-headers", "no-answer"],
+)
+def test_one_attempt_is_bounded_from_connect_to_the_last_byte(standin_register, behaviour):
+    register = standin_register(behaviour, drip_interval=1.0)  # one byte a second
+
+    error, elapsed = timed(lambda: client.get_payload("BT57225", timeout=1.5), limit=10)
+
+    assert isinstance(error, lookups.TransientFailure)
+    assert error.reason == "timed out"
+    assert 1.4 <= elapsed < 2.0  # while every byte came well within 1.5 s of the last
+    assert register.calls == 1
+
+
+def test_the_deadline_bounds_retries_and_backoff_together(standin_register, settings):
+    settings.VEGVESEN_TIMEOUT_SECONDS = 1.0
+    settings.REGISTER_DEADLINE_SECONDS = 2.5
+    register = standin_register(Behaviour.DRIP_BODY, drip_interval=0.5)
+
+    error, elapsed = timed(lambda: lookup("BT57225"), limit=10)
+
+    assert isinstance(error, RegisterUnavailable)
+    assert error.retry_after > 0
+    assert elapsed < 2.5 + 0.2
+    # 1 s, a pause, 1 s: a third attempt would not fit in what is left (less than 1 s).
+    assert register.calls == 2
+
+
+def test_a_healthy_stand_in_answers_through_the_same_bounded_path(standin_register):
+    register = standin_register(Behaviour.ANSWER)
+
+    result = lookup("EL12345")
+
+    assert result.data.make == "VOLKSWAGEN"
+    assert result.payload["kjoretoydataListe"][0]["kjoretoyId"]["kjennemerke"] == "EL12345"
+    assert register.calls == 1
+
+
+def test_a_body_over_the_size_limit_is_refused_from_its_content_length(
+    standin_register, monkeypatch
+):
+    monkeypatch.setattr(client, "MAX_BODY_BYTES", 1000)  # the samples are about 18 kB
+    standin_register(Behaviour.ANSWER)
+
+    with pytest.raises(RegisterError) as caught:
+        lookup("BT57225")
+
+    assert caught.value.reason.endswith("bytes, over the 1000 limit")
+
+
+def test_a_body_over_the_size_limit_is_refused_while_it_streams(live_register, monkeypatch):
+    monkeypatch.setattr(client, "MAX_BODY_BYTES", 1000)
+    live_register.add(
+        responses.GET, REGISTER_URL, body=b" " * 5000, auto_calculate_content_length=False
+    )
+
+    with pytest.raises(RegisterError) as caught:
+        lookup("BT57225")
+
+    assert "larger than 1000 bytes" in caught.value.reason
+    assert len(live_register.calls) == 1  # a register error: not retried
