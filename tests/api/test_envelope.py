@@ -192,7 +192,19 @@ def test_healthz_is_public_and_ok_when_the_database_answers(api_client, path):
     response = api_client.get(path)
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "register_mode": "sandbox"}
+
+
+def test_healthz_says_live_when_the_live_register_answers(
+    api_client, settings, django_assert_num_queries
+):
+    settings.VEGVESEN_MODE = "live"
+    settings.VEGVESEN_API_KEY = "a-key"
+
+    with django_assert_num_queries(1):  # SELECT 1: the register is never asked
+        response = api_client.get("/healthz")
+
+    assert response.json() == {"status": "ok", "register_mode": "live"}
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(api_client):
@@ -200,4 +212,4 @@ def test_healthz_is_503_when_the_database_does_not_answer(api_client):
         response = api_client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}
+    assert response.json() == {"status": "unavailable", "register_mode": "sandbox"}
