@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint format schema bench-images clean
+.PHONY: help install install-dev run test lint format schema bench-images bench-register-outage clean
 
 help:
 	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
@@ -16,6 +16,7 @@ help:
 	@echo "make format  ruff fix and format"
 	@echo "make schema  regenerate openapi.yaml (a test fails when it is stale)"
 	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
+	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -60,6 +61,10 @@ schema: install
 bench-images: export DEBUG ?= 1
 bench-images: install
 	$(BIN)/python manage.py bench_images
+
+# A scratch database: a temporary SQLite file, or DATABASE_URL (REDIS_URL shares the breaker).
+bench-register-outage: install
+	$(BIN)/python -m bench.register_outage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts

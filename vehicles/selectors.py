@@ -1,9 +1,12 @@
 """Reads of vehicle links, always scoped to the requesting user."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from minbil.errors import DomainError
-from vehicles.models import VehicleLink
+from vehicles.models import Vehicle, VehicleLink
 
 
 class VehicleNotLinked(DomainError):
@@ -39,3 +42,37 @@ def get_vehicle_link(*, user, registration_number: str) -> VehicleLink:
     if link is None:
         raise VehicleNotLinked()
     return link
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What linking a plate depends on."""
+
+    links: int  # the user's links
+    linked: bool  # whether one of them is to this plate
+    vehicle_id: int | None  # the plate's stored vehicle, if there is one
+
+
+def link_state(*, user, registration_number: str) -> LinkState:
+    """
+    The user's links, whether one is to the canonical plate, and the plate's stored vehicle,
+    in one query: a link of a new plate needs nothing else before the register is asked.
+    """
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            links=Count("vehicle_links"),
+            linked=Exists(
+                VehicleLink.objects.filter(
+                    user=OuterRef("pk"), vehicle__registration_number=registration_number
+                )
+            ),
+            stored_vehicle=Subquery(
+                Vehicle.objects.filter(registration_number=registration_number).values("pk")[:1]
+            ),
+        )
+        .values("links", "linked", "stored_vehicle")
+        .get()
+    )
+    return LinkState(row["links"], row["linked"], row["stored_vehicle"])

@@ -23,9 +23,9 @@ from django.db import IntegrityError, transaction
 
 from minbil.errors import Conflict
 from vehicles import photos, register
-from vehicles.models import ChangeSource, Vehicle, VehicleLink
+from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
-from vehicles.selectors import VehicleNotLinked, find_vehicle_link, get_vehicle_link
+from vehicles.selectors import VehicleNotLinked, get_vehicle_link, link_state
 
 UNSET: Any = object()
 PhotoSource = bytes | UploadedFile | None
@@ -51,26 +51,27 @@ def link_vehicle(
     register is called only for a plate not stored yet; nothing is stored when it or the
     photo fails. The user's first vehicle becomes primary.
     """
-    existing = find_vehicle_link(user=user, registration_number=registration_number)
-    if existing is not None:
-        return existing, False
-    _ensure_below_limit(user)
+    state = link_state(user=user, registration_number=registration_number)
+    if state.linked:
+        return get_vehicle_link(user=user, registration_number=registration_number), False
+    _ensure_below_limit(user, links=state.links)
     processed = photos.process_photo(photo) if photo is not None else None
-    vehicle = Vehicle.objects.filter(registration_number=registration_number).first()
-    if vehicle is None:
-        vehicle = register.store_new_vehicle(registration_number=registration_number, user=user)
+    vehicle_id = state.vehicle_id
+    if vehicle_id is None:
+        new = register.store_new_vehicle(registration_number=registration_number, user=user)
+        vehicle_id = new.pk
 
     stored = photos.save_photo(processed) if processed else None
     created = False
     try:
         with transaction.atomic():
             _lock_owner(user)
-            if not VehicleLink.objects.filter(user=user, vehicle=vehicle).exists():
+            if not VehicleLink.objects.filter(user=user, vehicle_id=vehicle_id).exists():
                 _ensure_below_limit(user)
                 has_primary = VehicleLink.objects.filter(user=user, is_primary=True).exists()
                 VehicleLink.objects.create(
                     user=user,
-                    vehicle=vehicle,
+                    vehicle_id=vehicle_id,
                     nickname=nickname or "",
                     photo=stored.image if stored else "",
                     photo_thumbnail=stored.thumbnail if stored else "",
@@ -183,9 +184,12 @@ def look_up_plate(*, raw_plate: str) -> register.LookupResult:
     return register.lookup(normalize_registration_number(raw_plate))
 
 
-def _ensure_below_limit(user) -> None:
+def _ensure_below_limit(user, *, links: int | None = None) -> None:
+    """Refuses a link beyond the limit; `links` is the user's count when already read."""
     limit = settings.MAX_VEHICLES_PER_USER
-    if VehicleLink.objects.filter(user=user).count() >= limit:
+    if links is None:
+        links = VehicleLink.objects.filter(user=user).count()
+    if links >= limit:
         raise VehicleLimitReached(details={"max_vehicles": limit})
 
 

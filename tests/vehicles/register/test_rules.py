@@ -13,8 +13,9 @@ import pytest
 import requests
 import responses
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, VehicleLinkFactory
 from tests.vehicles.conftest import REGISTER_URL, sample
 from vehicles.register import (
     BatchShareExhausted,
@@ -211,6 +212,23 @@ def test_an_open_breaker_answers_503_with_retry_after_through_the_api(
     assert response.json()["error"]["code"] == "register_unavailable"
     assert 29 <= int(response["Retry-After"]) <= 30
     assert len(live_register.calls) == calls
+
+
+@pytest.mark.parametrize("links", [0, 19])
+def test_an_open_breaker_answers_a_new_plate_after_one_query(
+    live_register, breaker_on, django_assert_num_queries, links
+):
+    owner = UserFactory()
+    VehicleLinkFactory.create_batch(links, user=owner)
+    live_register.get(REGISTER_URL, status=503)
+    failing_lookups("BT57225", 2)  # opened
+    client = APIClient()
+    client.force_authenticate(owner)
+
+    with django_assert_num_queries(1):  # the owner's links, the plate's link and vehicle
+        response = client.post("/api/co/vehicles", {"reg": "EL12345"}, format="json")
+
+    assert response.status_code == 503
 
 
 def test_refusals_before_any_call_leave_the_owners_budget_alone(
