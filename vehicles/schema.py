@@ -243,8 +243,7 @@ refresh_schema = extend_schema(
     description=(
         "On a register failure the stored data stays exactly as it was. Data fetched less "
         "than the refresh minimum age (10 minutes by default) is answered as stored, without "
-        "asking the register: "
-        "`data_fetched_at` shows how fresh it is."
+        "asking the register: `data_fetched_at` shows how fresh it is."
     ),
     parameters=[PATH_PLATE],
     request=None,

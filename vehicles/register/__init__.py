@@ -18,7 +18,7 @@ from vehicles.register.errors import (
     VehicleNotFound,
 )
 from vehicles.register.lookups import LookupResult, lookup
-from vehicles.register.mode import check_mode, configured_mode, describe_mode
+from vehicles.register.mode import LIVE, SANDBOX, check_mode, configured_mode, describe_mode
 from vehicles.register.parser import VehicleData, parse_payload
 from vehicles.register.readiness import status
 from vehicles.register.refresh import (
@@ -34,8 +34,10 @@ from vehicles.register.refresh import (
 
 __all__ = [
     "INSPECTION_DUE",
+    "LIVE",
     "NEVER_FETCHED",
     "ROUTINE",
+    "SANDBOX",
     "BatchShareExhausted",
     "LookupResult",
     "RefreshOutcome",

@@ -13,7 +13,6 @@ Passwords are random and printed only when an account is created (or with
 
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +21,7 @@ from django.db import transaction
 from minbil.accounts.models import SUPPORT_GROUP
 from minbil.errors import DomainError
 from notifications.services import update_preferences
+from vehicles import register
 from vehicles.services import link_vehicle
 
 User = get_user_model()
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         return user
 
     def _link_demo_vehicles(self, owner) -> None:
-        if settings.VEGVESEN_API_KEY:
+        if register.configured_mode() == register.LIVE:
             # The demo plates are sandbox data; never ask the live register about them.
             self.stdout.write("Live register configured: the demo owner gets no sample vehicles.")
             return
