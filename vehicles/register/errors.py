@@ -46,12 +46,10 @@ class RegisterQuotaExhausted(DomainError):
 
 
 class BatchShareExhausted(RegisterQuotaExhausted):
-    """Batch refreshes have used their share of today's budget; the rest is for owners."""
-
-    message = _(
-        "Batch refreshes have used their share of today's register look-ups; the rest is "
-        "kept for owners until the reset."
-    )
+    """
+    Batch refreshes (the admin action, `refresh_vehicles`) have used their share of today's
+    budget; the rest is for owners. Never an API answer: owners' look-ups are not batches.
+    """
 
 
 class RegisterError(DomainError):

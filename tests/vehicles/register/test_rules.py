@@ -129,7 +129,9 @@ def test_an_answer_resets_the_failures_in_a_row(live_register, breaker_on):
     assert len(live_register.calls) == 8
 
 
-def test_after_the_cooldown_one_probe_that_is_answered_closes_it(live_register, settings):
+@pytest.fixture
+def half_open(live_register, settings):
+    """A breaker opened by two failures, with its one-second cooldown just over."""
     settings.REGISTER_BREAKER_FAILURES = 2
     settings.REGISTER_BREAKER_COOLDOWN_SECONDS = 1
     live_register.get(REGISTER_URL, status=503)
@@ -137,6 +139,9 @@ def test_after_the_cooldown_one_probe_that_is_answered_closes_it(live_register, 
     assert state() == BreakerState.OPEN
     time.sleep(1.1)
     assert state() == BreakerState.HALF_OPEN
+
+
+def test_after_the_cooldown_one_probe_that_is_answered_closes_it(live_register, half_open):
     live_register.replace(responses.GET, REGISTER_URL, json=sample("BT57225"))
     calls = len(live_register.calls)
 
@@ -146,12 +151,7 @@ def test_after_the_cooldown_one_probe_that_is_answered_closes_it(live_register, 
     assert state() == BreakerState.CLOSED
 
 
-def test_a_probe_that_fails_opens_it_again_at_once(live_register, settings):
-    settings.REGISTER_BREAKER_FAILURES = 2
-    settings.REGISTER_BREAKER_COOLDOWN_SECONDS = 1
-    live_register.get(REGISTER_URL, status=503)
-    failing_lookups("BT57225", 1)
-    time.sleep(1.1)
+def test_a_probe_that_fails_opens_it_again_at_once(live_register, half_open):
     calls = len(live_register.calls)
 
     failing_lookups("BT57225", 1)
@@ -160,12 +160,7 @@ def test_a_probe_that_fails_opens_it_again_at_once(live_register, settings):
     assert state() == BreakerState.OPEN
 
 
-def test_while_one_request_probes_the_others_are_refused_without_a_call(live_register, settings):
-    settings.REGISTER_BREAKER_FAILURES = 2
-    settings.REGISTER_BREAKER_COOLDOWN_SECONDS = 1
-    live_register.get(REGISTER_URL, status=503)
-    failing_lookups("BT57225", 1)
-    time.sleep(1.1)
+def test_while_one_request_probes_the_others_are_refused_without_a_call(live_register, half_open):
     probing, release = threading.Event(), threading.Event()
 
     def slow_answer(request):
