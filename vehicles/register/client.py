@@ -8,7 +8,7 @@ the attempt's socket down when its time is up, wherever the attempt is (waiting 
 line, a header, or the next byte of the body). The body is read up to `MAX_BODY_BYTES`.
 
 Answers map to the package's errors (vegvesen.md §3). Retries, the breaker and the budgets are
-the caller's (`lookup.py`).
+the caller's (`lookups.py`).
 """
 
 import contextlib

@@ -81,6 +81,9 @@ def _fetch(plate: str, deadline: Deadline, batch: bool) -> Any:
         with bulkhead.slot(deadline):
             payload = _call_with_retries(plate, deadline, batch)
         parse_payload(payload)
+    except QuotaSpent as spent:
+        pause = quota.remember_spent(spent.retry_after)
+        raise RegisterQuotaExhausted(retry_after=pause) from None
     except VehicleNotFound:
         if settings.REGISTER_NOT_FOUND_TTL_SECONDS:
             cache.set(_not_found_key(plate), True, settings.REGISTER_NOT_FOUND_TTL_SECONDS)
@@ -115,13 +118,8 @@ def _call_with_retries(plate: str, deadline: Deadline, batch: bool) -> Any:
                 failure.reason,
             )
             continue
-        except QuotaSpent as spent:
-            breaker.record_success(probe=probe)
-            raise RegisterQuotaExhausted(
-                retry_after=quota.remember_spent(spent.retry_after)
-            ) from None
-        except (VehicleNotFound, RegisterError):
-            breaker.record_success(probe=probe)
+        except (QuotaSpent, VehicleNotFound, RegisterError):
+            breaker.record_success(probe=probe)  # the register answered, whatever it said
             raise
         else:
             breaker.record_success(probe=probe)

@@ -15,7 +15,7 @@ import responses
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, VehicleLinkFactory
+from tests.factories import UserFactory, VehicleFactory, VehicleLinkFactory
 from tests.vehicles.conftest import REGISTER_URL, sample
 from vehicles.register import (
     BatchShareExhausted,
@@ -476,3 +476,16 @@ def test_beyond_one_waiter_per_slot_a_request_is_refused_at_once(live_register, 
     assert time.monotonic() - started < 0.2
     waiter.join(5)
     assert len(refused) == 1  # the waiter, after its wait
+
+
+def test_requests_that_need_no_register_call_never_wait_for_one(auth_client, held_call):
+    stored = VehicleFactory(registration_number="AB12345")
+    started = time.monotonic()
+
+    linked = auth_client.post(
+        "/api/co/vehicles", {"reg": stored.registration_number}, format="json"
+    )
+    listed = auth_client.get("/api/co/vehicles")
+
+    assert (linked.status_code, listed.status_code) == (201, 200)
+    assert time.monotonic() - started < 0.4  # the slot's waiters wait 0.5 s
