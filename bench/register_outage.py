@@ -5,9 +5,10 @@ Starts a stand-in register that never answers and gunicorn with the Dockerfile's
 settings (`WEB_CONCURRENCY`, `GUNICORN_THREADS`, `GUNICORN_TIMEOUT`; 2 x 4 by default), both on
 free local ports, with `DEBUG=0` and every register setting at its default. With `REDIS_URL`
 set the workers share their cache (breaker, budgets), under a key prefix of their own.
-Then 50 clients link new plates (all at once first, then each about once a second, as owners
-spread over 500 accounts), while `/healthz` is probed every 100 ms, until the register has had
-no call for a whole attempt timeout plus 2 s (the breaker is open everywhere) and 10 s more.
+Then 50 clients link new plates (all at once first, then each about once a second at a random
+moment, as owners spread over 500 accounts, each request on a new connection), while `/healthz`
+is probed every 100 ms, until the register has had no call for a whole attempt timeout plus
+2 s (the breaker is open everywhere) and 10 s more.
 
 Prints the upstream calls made, the latency of the 503s sent once the breaker was open, and
 the worst `/healthz`, against the targets (<= 10 calls; p99 <= 50 ms; <= 1 s); exits 1 when
@@ -60,7 +61,6 @@ def main() -> int:
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="minbil-bench-"))
-    scratch_sqlite = not os.environ.get("DATABASE_URL")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "minbil.settings.base",
@@ -87,6 +87,7 @@ def main() -> int:
 
     accounts = _create_accounts(options.clients * ACCOUNTS_PER_CLIENT)
     gunicorn = None
+    met = False
     try:
         with StandInRegister(Behaviour.HANG) as register:
             port = _free_port()
@@ -96,7 +97,8 @@ def main() -> int:
             started = time.monotonic()
             links, probes, opened_at = _drive(base, register, accounts, options, settings)
             _report(options, settings, env, links, probes, register, started, opened_at)
-            return 0 if _all_met(links, probes, register, opened_at) else 1
+            met = _all_met(links, probes, register, opened_at)
+            return 0 if met else 1
     finally:
         if gunicorn is not None:
             gunicorn.send_signal(signal.SIGTERM)
@@ -105,10 +107,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
         _delete_accounts(accounts)
-        if scratch_sqlite:
+        if met:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
-            print(f"(gunicorn's logs: {workdir})")
+            print(f"gunicorn's log, for a look: {workdir / 'gunicorn.log'}")
 
 
 # --- Set-up ---------------------------------------------------------------------------------
@@ -183,51 +185,27 @@ def _wait_until_healthy(base: str, gunicorn: subprocess.Popen, workdir: Path) ->
 # --- Load -----------------------------------------------------------------------------------
 
 
-class Client:
-    """
-    HTTP to the app. An owner's client keeps its connection open between requests, as the
-    apps' HTTP stacks do; a health checker opens a new one each time, as Docker's does.
-    """
-
-    def __init__(self, base: str, *, keep_alive: bool) -> None:
-        host, port = base.removeprefix("http://").split(":")
-        self.address = (host, int(port))
-        self.keep_alive = keep_alive
-        self.connection: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, body=None, token=None) -> Sample:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        for attempt in (1, 2):  # a kept connection the server has closed meanwhile: once more
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(*self.address, timeout=30)
-            sent = time.monotonic()
-            try:
-                self.connection.request(method, path, json.dumps(body) if body else None, headers)
-                answer = self.connection.getresponse()
-                payload = answer.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._close()
-                if attempt == 2:
-                    return Sample(sent, time.monotonic() - sent, 0, "disconnected")
-                continue
-            except OSError as exc:
-                self._close()
-                return Sample(sent, time.monotonic() - sent, 0, type(exc).__name__)
-            seconds = time.monotonic() - sent
-            if not self.keep_alive or answer.will_close:
-                self._close()
-            code = ""
-            if answer.status >= 400 and path.startswith("/api/"):
-                code = json.loads(payload)["error"]["code"]
-            return Sample(sent, seconds, answer.status, code)
-        raise AssertionError("unreachable")
-
-    def _close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+def _request(base: str, method: str, path: str, body=None, token=None) -> Sample:
+    """One request on a connection of its own, so that every worker gets its share."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    sent = time.monotonic()
+    try:
+        connection.request(method, path, json.dumps(body) if body else None, headers)
+        answer = connection.getresponse()
+        payload = answer.read()
+        seconds = time.monotonic() - sent
+        code = ""
+        if answer.status >= 400 and path.startswith("/api/"):
+            code = json.loads(payload)["error"]["code"]
+        return Sample(sent, seconds, answer.status, code)
+    except OSError as exc:
+        return Sample(sent, time.monotonic() - sent, 0, type(exc).__name__)
+    finally:
+        connection.close()
 
 
 def _drive(base, register, accounts, options, settings):
@@ -242,7 +220,6 @@ def _drive(base, register, accounts, options, settings):
     def client(index: int) -> None:
         mine = accounts[index :: options.clients]
         pace = random.Random(index)  # noqa: S311 (timing, not security)
-        app = Client(base, keep_alive=True)
         start_together.wait()
         for turn in itertools.count():
             if stop.is_set():
@@ -250,19 +227,18 @@ def _drive(base, register, accounts, options, settings):
             with plates_lock:
                 plate = next(plates)
             _, token = mine[turn % len(mine)]
-            sample = app.request("POST", "/api/co/vehicles", {"reg": plate}, token)
+            sample = _request(base, "POST", "/api/co/vehicles", {"reg": plate}, token)
             links.append(sample)
             # About once a second, at a random moment: owners do not act in step.
             stop.wait(max(0.0, pace.uniform(0.5, 1.5) - sample.seconds))
 
     def probe() -> None:
-        checker = Client(base, keep_alive=False)
         start_together.wait()
         first = time.monotonic()
         for tick in itertools.count():
             if stop.is_set():
                 return
-            probes.append(checker.request("GET", "/healthz"))
+            probes.append(_request(base, "GET", "/healthz"))
             stop.wait(max(0.0, first + (tick + 1) * 0.1 - time.monotonic()))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(options.clients)]
@@ -316,7 +292,7 @@ def _report(options, settings, env, links, probes, register, started, opened_at)
     database = "SQLite (temporary file)" if "sqlite" in env["DATABASE_URL"] else "PostgreSQL"
     cache = "Redis, shared by the workers" if env.get("REDIS_URL") else "local memory per process"
     workers = env.get("WEB_CONCURRENCY", "2"), env.get("GUNICORN_THREADS", "4")
-    print(f"Register outage: gunicorn {workers[0]} workers x {workers[1]} threads, DEBUG=0, ")
+    print(f"Register outage: gunicorn {workers[0]} workers x {workers[1]} threads, DEBUG=0,")
     print(f"  {database}, cache in {cache}; a stand-in register that never answers;")
     print(
         f"  register settings at their defaults: {settings.VEGVESEN_TIMEOUT_SECONDS:g} s per "

@@ -45,10 +45,13 @@ def state() -> BreakerState:
     return BreakerState.OPEN if open_until > time.time() else BreakerState.HALF_OPEN
 
 
-def ensure_not_open() -> None:
-    """Refuses at once while the breaker is open (a half-open one lets the caller on)."""
+def refuse_while_open(open_until: float | None) -> None:
+    """
+    Refuses at once while the breaker is open (`OPEN_UNTIL_KEY`, read by the caller); a
+    half-open one lets the caller on, to claim the probe.
+    """
     if _enabled():
-        _refuse_if_open(cache.get(OPEN_UNTIL_KEY))
+        _refuse_if_open(open_until)
 
 
 def permit() -> bool:

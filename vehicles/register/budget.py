@@ -45,16 +45,19 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period[0]]
 
 
-def ensure_daily_budget(*, batch: bool) -> None:
-    """Refuses at once when the day's budget (or the batch share of it) is already spent."""
+def refuse_when_spent(calls: int, *, batch: bool) -> None:
+    """
+    Refuses at once when the day's `calls` (`today_key()`, read by the caller) have used the
+    budget, or for a batch its share of it.
+    """
     limit = _daily_limit(batch=batch)
-    if limit is not None and calls_today() >= limit:
+    if limit is not None and calls >= limit:
         raise _spent(batch=batch)
 
 
 def spend_daily_call(*, batch: bool) -> None:
     """Counts one call to the register, or raises when it would go over the day's budget."""
-    key = _today_key()
+    key = today_key()
     count = increment(key, seconds_until_oslo_midnight() + 3600)
     limit = _daily_limit(batch=batch)
     if limit is not None and count > limit:
@@ -64,7 +67,7 @@ def spend_daily_call(*, batch: bool) -> None:
 
 def calls_today() -> int:
     """Calls made to the register today (Oslo date), by every process."""
-    return cache.get(_today_key(), 0)
+    return cache.get(today_key(), 0)
 
 
 def seconds_until_oslo_midnight() -> int:
@@ -87,6 +90,7 @@ def _spent(*, batch: bool) -> RegisterQuotaExhausted:
     return error(retry_after=seconds_until_oslo_midnight())
 
 
-def _today_key() -> str:
+def today_key() -> str:
+    """The cache key of today's count of calls (Oslo date)."""
     today: date = datetime.now(OSLO).date()
     return f"register:calls:{today.isoformat()}"

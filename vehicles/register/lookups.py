@@ -64,11 +64,16 @@ def lookup(registration_number: str, *, user=None, batch: bool = False) -> Looku
     """
     plate = registration_number
     deadline = Deadline(settings.REGISTER_DEADLINE_SECONDS)
-    if cache.get(_not_found_key(plate)):
+    # Everything that refuses a look-up at once, read in one round trip to the cache.
+    not_found_key, calls_key = _not_found_key(plate), budget.today_key()
+    known = cache.get_many(
+        [not_found_key, quota.SPENT_UNTIL_KEY, breaker.OPEN_UNTIL_KEY, calls_key]
+    )
+    if known.get(not_found_key):
         raise VehicleNotFound()
-    quota.ensure_not_spent()
-    breaker.ensure_not_open()
-    budget.ensure_daily_budget(batch=batch)
+    quota.refuse_while_spent(known.get(quota.SPENT_UNTIL_KEY))
+    breaker.refuse_while_open(known.get(breaker.OPEN_UNTIL_KEY))
+    budget.refuse_when_spent(known.get(calls_key, 0), batch=batch)
     if user is not None:
         budget.spend_user_lookup(user.pk)
     payload = flight.shared_call(plate, deadline, lambda: _fetch(plate, deadline, batch))

@@ -27,19 +27,20 @@ LONGEST_PAUSE_SECONDS = 25 * 3600  # a day, DST included
 ODD_RETRY_AFTER_PAUSE_SECONDS = 3600
 
 
-def ensure_not_spent() -> None:
-    """Refuses at once while the register has said its quota is spent."""
-    seconds = retry_after()
+def refuse_while_spent(spent_until: float | None) -> None:
+    """Refuses at once while the register has said its quota is spent (`SPENT_UNTIL_KEY`)."""
+    seconds = _seconds_left(spent_until)
     if seconds is not None:
         raise RegisterQuotaExhausted(retry_after=seconds)
 
 
 def retry_after() -> int | None:
     """Seconds until the register may be called again, or None when it may be called now."""
-    until = cache.get(SPENT_UNTIL_KEY)
-    if until is None:
-        return None
-    remaining = until - time.time()
+    return _seconds_left(cache.get(SPENT_UNTIL_KEY))
+
+
+def _seconds_left(until: float | None) -> int | None:
+    remaining = until - time.time() if until is not None else 0
     return math.ceil(remaining) if remaining > 0 else None
 
 

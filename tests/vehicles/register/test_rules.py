@@ -226,19 +226,39 @@ def test_an_open_breaker_answers_a_new_plate_after_one_query(
     assert response.status_code == 503
 
 
+@pytest.mark.parametrize(
+    "refusal, code",
+    [
+        ("breaker-open", "register_unavailable"),
+        ("register-quota-spent", "register_quota_exhausted"),
+        ("daily-budget-spent", "register_quota_exhausted"),
+    ],
+)
 def test_refusals_before_any_call_leave_the_owners_budget_alone(
-    auth_client, live_register, breaker_on, settings
+    auth_client, live_register, settings, refusal, code
 ):
     settings.REGISTER_LOOKUP_THROTTLE_RATE = "1/hour"
-    live_register.get(REGISTER_URL, status=503)
-    failing_lookups("BT57225", 2)  # opened
+    if refusal == "breaker-open":
+        settings.REGISTER_BREAKER_FAILURES = 5
+        live_register.get(REGISTER_URL, status=503)
+        failing_lookups("BT57225", 2)
+    elif refusal == "register-quota-spent":
+        live_register.get(REGISTER_URL, status=429)
+        with pytest.raises(RegisterQuotaExhausted):
+            lookup("BT57225")
+    else:
+        settings.REGISTER_DAILY_BUDGET = 1
+        live_register.get(REGISTER_URL, json=sample("BT57225"))
+        lookup("BT57225")
+    calls = len(live_register.calls)
 
-    codes = [
+    errors = [
         auth_client.post("/api/co/vehicles", {"reg": "EL12345"}, format="json").json()["error"]
         for _ in range(3)
     ]
 
-    assert [error["code"] for error in codes] == ["register_unavailable"] * 3
+    assert [error["code"] for error in errors] == [code] * 3  # never 429
+    assert len(live_register.calls) == calls
 
 
 # --- The negative cache -----------------------------------------------------------------------
