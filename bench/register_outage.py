@@ -60,7 +60,7 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=180.0)
     options = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="minbil-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="minbil-register-outage-"))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "minbil.settings.base",
