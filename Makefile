@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage clean
 
 # Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
 # .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
 	@echo "make bench-outages 5xx under a Redis stop and PostgreSQL connection exhaustion (gunicorn)"
 	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
+	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -86,6 +87,10 @@ bench-images: install
 # Private Redis (6393) and PostgreSQL (5443) instances, started and removed by the script.
 bench-outages: install
 	$(BIN)/python bench/outages.py
+
+# A scratch database: a temporary SQLite file, or DATABASE_URL (REDIS_URL shares the breaker).
+bench-register-outage: install
+	$(BIN)/python -m bench.register_outage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts $(MO_FILES)

@@ -60,6 +60,7 @@ class Bench:
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "MEDIA_ROOT": str(workdir / "media"),
             "PORT": str(APP_PORT),
+            "VEGVESEN_MODE": "sandbox",
             "VEGVESEN_API_KEY": "",
             # Limits would only turn load into 429s; the throttles still read the cache.
             "AUTH_THROTTLE_RATE": "1000000/minute",

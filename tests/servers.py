@@ -70,6 +70,7 @@ def serve_app(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
         "DEBUG": "0",
         "SECRET_KEY": "outage-test-only-not-a-secret-but-long-enough",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "VEGVESEN_MODE": "sandbox",
         "VEGVESEN_API_KEY": "",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",

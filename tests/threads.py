@@ -2,16 +2,19 @@
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import connection
 
+T = TypeVar("T")
 
-def run_at_once(calls: list[Callable[[], int]]) -> list[int]:
-    """Starts every call on its own thread at the same moment; returns their statuses."""
+
+def run_at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Starts every call on its own thread at the same moment; returns what each returned."""
     barrier = threading.Barrier(len(calls))
-    results: list[int | BaseException] = [0] * len(calls)
+    results: list[T | BaseException | None] = [None] * len(calls)
 
-    def run(index: int, call: Callable[[], int]) -> None:
+    def run(index: int, call: Callable[[], T]) -> None:
         try:
             barrier.wait()
             results[index] = call()

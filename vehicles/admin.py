@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from minbil.accounts.admin import UserAdmin
-from vehicles import services
+from vehicles import register, services
 from vehicles.models import (
     INSPECTION_DUE_SOON_DAYS,
     ChangeSource,
@@ -30,7 +30,7 @@ from vehicles.models import (
     describe_tyres,
 )
 from vehicles.plates import plate_search_term
-from vehicles.services import RefreshOutcome, RefreshStatus
+from vehicles.register import RefreshOutcome, RefreshStatus
 
 # One request refreshes at most this many vehicles (each may wait for the register);
 # `manage.py refresh_vehicles` is the tool for more.
@@ -339,7 +339,7 @@ class VehicleAdmin(PlateSearchMixin, admin.ModelAdmin):
             )
             return
         for index, vehicle in enumerate(vehicles):
-            outcome = services.attempt_vehicle_refresh(vehicle=vehicle, source=ChangeSource.ADMIN)
+            outcome = register.attempt_vehicle_refresh(vehicle=vehicle, source=ChangeSource.ADMIN)
             self._report(request, outcome)
             if outcome.status in (RefreshStatus.QUOTA_EXHAUSTED, RefreshStatus.UNAVAILABLE):
                 left = vehicles[index + 1 :]
@@ -359,6 +359,8 @@ class VehicleAdmin(PlateSearchMixin, admin.ModelAdmin):
                 text = f"{plate}: refreshed from the register; nothing changed."
             self.message_user(request, text, messages.SUCCESS)
             self.log_change(request, outcome.vehicle, f"Refreshed from register: {outcome.summary}")
+        elif outcome.status == RefreshStatus.FRESH:
+            self.message_user(request, f"{plate}: {outcome.summary}", messages.INFO)
         elif outcome.status == RefreshStatus.NOT_FOUND:
             self.message_user(
                 request,

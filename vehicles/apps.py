@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.core import checks
 
 logger = logging.getLogger("vehicles")
 
@@ -11,11 +12,18 @@ class VehiclesConfig(AppConfig):
 
     def ready(self) -> None:
         from minbil.accounts.export import register_export_section
-        from vehicles import photo_cleanup  # noqa: F401 (connects the post_delete receiver)
+        from minbil.api import health
+        from vehicles import (
+            photo_cleanup,  # noqa: F401 (connects the post_delete receiver)
+            register,
+        )
         from vehicles.selectors import vehicle_links_for
         from vehicles.serializers import ExportedVehicleLinkSerializer
-        from vehicles.vegvesen import describe_mode
 
+        checks.register(register.check_mode, "vehicles")
+        # /healthz says which register answers; /readyz shows its breaker and budget.
+        health.add_fact("register_mode", lambda: register.configured_mode() or "unconfigured")
+        health.add_info("register", register.status)
         # The owner's data export lists what they stored about each linked vehicle.
         register_export_section(
             "vehicles",
@@ -24,4 +32,4 @@ class VehiclesConfig(AppConfig):
             many=True,
         )
 
-        logger.info("Vehicle register: %s", describe_mode())
+        logger.info("Vehicle register: %s", register.describe_mode())

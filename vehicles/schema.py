@@ -108,6 +108,11 @@ class VehicleUpdateMultipartSerializer(_MultipartPhotoSerializer):
 DETAIL = envelope(VehicleLinkDetailSerializer)
 LIST = envelope(VehicleLinkSummarySerializer, many=True)
 REGISTER_ERRORS = (502, 503)
+REGISTER_UNAVAILABLE = (
+    "`register_unavailable`: the vehicle register is not answering, or is given a rest after "
+    "repeated failures, or too many look-ups are in progress; `register_quota_exhausted`: "
+    "today's register look-ups are used up until midnight in Oslo. See `Retry-After`."
+)
 
 _EXCERPT_LINK = {
     "registration_number": "BT57225",
@@ -148,7 +153,8 @@ vehicle_schema = extend_schema_view(
             "Creates the vehicle from the register's data if it is not stored yet and links it "
             "to the owner: `201` when newly linked, `200` with the unchanged detail when the "
             "owner already has it. The owner's first vehicle becomes primary. `404` means the "
-            "register has no data available for the plate."
+            "register has no data available for the plate (remembered for a few hours, so "
+            "linking it again soon answers the same without asking the register)."
         ),
         request=_link_requests,
         responses={
@@ -167,6 +173,7 @@ vehicle_schema = extend_schema_view(
                     404: "The register has no data available for this plate.",
                     409: "The owner has linked the maximum number of vehicles.",
                     429: "Too many register look-ups by this owner; see `Retry-After`.",
+                    503: REGISTER_UNAVAILABLE,
                 },
             ),
         },
@@ -233,10 +240,17 @@ unlink_schema = extend_schema(
 refresh_schema = extend_schema(
     operation_id="vehicles_refresh",
     summary="Refresh a vehicle's data from Statens vegvesen",
-    description="On a register failure the stored data stays exactly as it was.",
+    description=(
+        "On a register failure the stored data stays exactly as it was. Data fetched less "
+        "than the refresh minimum age (10 minutes by default) is answered as stored, without "
+        "asking the register: `data_fetched_at` shows how fresh it is."
+    ),
     parameters=[PATH_PLATE],
     request=None,
-    responses={200: DETAIL, **errors(400, 401, 404, 429, *REGISTER_ERRORS)},
+    responses={
+        200: DETAIL,
+        **errors(400, 401, 404, 429, *REGISTER_ERRORS, descriptions={503: REGISTER_UNAVAILABLE}),
+    },
     tags=TAGS,
 )
 

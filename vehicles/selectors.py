@@ -1,22 +1,13 @@
-"""
-Reads of vehicle links, always scoped to the requesting user, and of the stored vehicles
-due for a refresh from the register (for operators).
-"""
+"""Reads of vehicle links, always scoped to the requesting user."""
 
-import datetime
-from collections.abc import Collection
+from dataclasses import dataclass
 
-from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import DomainError
-from vehicles.models import INSPECTION_DUE_SOON_DAYS, Vehicle, VehicleLink
-
-# `refresh_urgency` of `vehicles_due_for_refresh`, most urgent first.
-NEVER_FETCHED = 0
-INSPECTION_DUE = 1
-ROUTINE = 2
+from vehicles.models import Vehicle, VehicleLink
 
 
 class VehicleNotLinked(DomainError):
@@ -54,36 +45,35 @@ def get_vehicle_link(*, user, registration_number: str) -> VehicleLink:
     return link
 
 
-def vehicles_due_for_refresh(
-    *,
-    plates: Collection[str] | None = None,
-    stale_after: datetime.timedelta | None = None,
-    now: datetime.datetime | None = None,
-) -> QuerySet[Vehicle]:
+@dataclass(frozen=True)
+class LinkState:
+    """What linking a plate depends on."""
+
+    links: int  # the user's links
+    linked: bool  # whether one of them is to this plate
+    vehicle_id: int | None  # the plate's stored vehicle, if there is one
+
+
+def link_state(*, user, registration_number: str) -> LinkState:
     """
-    Stored vehicles in the order a refresh should take them, so a quota that runs out
-    leaves the least useful ones: never fetched first, then those whose inspection
-    deadline is within 60 days or past (owners ask about those), then the oldest data.
-    `plates` limits the set to canonical plates; `stale_after` to vehicles fetched longer
-    ago than that (or never). Rows carry `refresh_urgency`; the raw payload is deferred.
+    The user's links, whether one is to the canonical plate, and the plate's stored vehicle,
+    in one query: a link of a new plate needs nothing else before the register is asked.
     """
-    now = now or timezone.now()
-    soon = timezone.localdate(now) + datetime.timedelta(days=INSPECTION_DUE_SOON_DAYS)
-    vehicles = Vehicle.objects.defer("register_payload")
-    if plates is not None:
-        vehicles = vehicles.filter(registration_number__in=plates)
-    if stale_after is not None:
-        vehicles = vehicles.filter(
-            Q(data_fetched_at__isnull=True) | Q(data_fetched_at__lt=now - stale_after)
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            links=Count("vehicle_links"),
+            linked=Exists(
+                VehicleLink.objects.filter(
+                    user=OuterRef("pk"), vehicle__registration_number=registration_number
+                )
+            ),
+            stored_vehicle=Subquery(
+                Vehicle.objects.filter(registration_number=registration_number).values("pk")[:1]
+            ),
         )
-    return vehicles.annotate(
-        refresh_urgency=Case(
-            When(data_fetched_at__isnull=True, then=Value(NEVER_FETCHED)),
-            When(next_inspection_due__lte=soon, then=Value(INSPECTION_DUE)),
-            default=Value(ROUTINE),
-        )
-    ).order_by(
-        "refresh_urgency",
-        F("data_fetched_at").asc(nulls_first=True),
-        "registration_number",
+        .values("links", "linked", "stored_vehicle")
+        .get()
     )
+    return LinkState(row["links"], row["linked"], row["stored_vehicle"])

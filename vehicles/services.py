@@ -1,6 +1,7 @@
 """
-Writes on vehicles and links: link, update, unlink, set primary, refresh from the register
-(one vehicle, or many with a per-vehicle outcome), and a look-up that stores nothing.
+Writes on vehicles and links: link, update, unlink, set primary, refresh from the register,
+and a look-up that stores nothing. The register itself (look-ups, their rules, refreshes and
+change records) is `vehicles.register`.
 
 Register calls and photo processing happen outside database transactions (a slow register
 never holds a lock); every multi-row write is one transaction that first locks the owner's
@@ -13,28 +14,20 @@ again if it fails; replaced or removed files are deleted only once it has commit
 of a deleted link by `vehicles.photo_cleanup`, whatever deleted it).
 """
 
-import datetime
-import logging
-import math
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minbil.api.throttling import RegisterLookupThrottle
-from minbil.errors import Conflict, DomainError
-from vehicles import photos, vegvesen
-from vehicles.models import ChangeSource, Vehicle, VehicleDataChange, VehicleLink, describe_changes
+from minbil.errors import Conflict
+from vehicles import photos, register
+from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
-from vehicles.selectors import VehicleNotLinked, find_vehicle_link, get_vehicle_link
-
-logger = logging.getLogger(__name__)
+from vehicles.selectors import VehicleNotLinked, get_vehicle_link, link_state
 
 UNSET: Any = object()
 PhotoSource = bytes | UploadedFile | None
@@ -43,12 +36,6 @@ PhotoSource = bytes | UploadedFile | None
 class VehicleLimitReached(Conflict):
     code = "vehicle_limit_reached"
     message = _("You have linked the maximum number of vehicles. Unlink one to add another.")
-
-
-class RegisterLookupThrottled(DomainError):
-    status_code = 429
-    code = "register_lookup_throttled"
-    message = _("Too many vehicle register look-ups. Try again later.")
 
 
 @dataclass(frozen=True)
@@ -66,26 +53,27 @@ def link_vehicle(
     register is called only for a plate not stored yet; nothing is stored when it or the
     photo fails. The user's first vehicle becomes primary.
     """
-    existing = find_vehicle_link(user=user, registration_number=registration_number)
-    if existing is not None:
-        return existing, False
-    _ensure_below_limit(user)
+    state = link_state(user=user, registration_number=registration_number)
+    if state.linked:
+        return get_vehicle_link(user=user, registration_number=registration_number), False
+    _ensure_below_limit(user, links=state.links)
     processed = photos.process_photo(photo) if photo is not None else None
-    vehicle = Vehicle.objects.filter(registration_number=registration_number).first()
-    if vehicle is None:
-        vehicle = _store_vehicle_from_register(user=user, registration_number=registration_number)
+    vehicle_id = state.vehicle_id
+    if vehicle_id is None:
+        new = register.store_new_vehicle(registration_number=registration_number, user=user)
+        vehicle_id = new.pk
 
     stored = photos.save_photo(processed) if processed else None
     created = False
     try:
         with transaction.atomic():
             _lock_owner(user)
-            if not VehicleLink.objects.filter(user=user, vehicle=vehicle).exists():
+            if not VehicleLink.objects.filter(user=user, vehicle_id=vehicle_id).exists():
                 _ensure_below_limit(user)
                 has_primary = VehicleLink.objects.filter(user=user, is_primary=True).exists()
                 VehicleLink.objects.create(
                     user=user,
-                    vehicle=vehicle,
+                    vehicle_id=vehicle_id,
                     nickname=nickname or "",
                     photo=stored.image if stored else "",
                     photo_thumbnail=stored.thumbnail if stored else "",
@@ -177,170 +165,31 @@ def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
 
 
 def refresh_vehicle_link(*, user, registration_number: str) -> VehicleLink:
-    """Re-fetches the register data of a vehicle the user has linked."""
+    """
+    Re-fetches the register data of a vehicle the user has linked; data fetched within the
+    refresh minimum age is answered as stored, with no look-up.
+    """
     link = get_vehicle_link(user=user, registration_number=registration_number)
-    _consume_register_lookup(user)
-    refresh_vehicle(vehicle=link.vehicle)
+    if register.fetched_recently(link.vehicle):
+        return link
+    register.refresh_vehicle(vehicle=link.vehicle, source=ChangeSource.API, user=user)
     return get_vehicle_link(user=user, registration_number=registration_number)
 
 
-def refresh_vehicle(
-    *, vehicle: Vehicle, source: str = ChangeSource.API
-) -> dict[str, tuple[Any, Any]]:
-    """
-    Replaces a vehicle's register data with a fresh look-up and returns what changed as
-    `{field: (old, new)}`. A change is also recorded as a `VehicleDataChange` marked with
-    `source` (`api`, `admin`, `command`), in the same transaction as the update. If the
-    register fails, the exception propagates and the stored data stays exactly as it was.
-    """
-    result = vegvesen.lookup(vehicle.registration_number)
-    fields = asdict(result.data)
-    now = timezone.now()
-    with transaction.atomic():
-        # Compared with the row as stored now, not as the caller loaded it: a long batch or
-        # two concurrent refreshes must not record a change against stale values.
-        current = Vehicle.objects.select_for_update().only(*fields).get(pk=vehicle.pk)
-        changes = {
-            name: (getattr(current, name), value)
-            for name, value in fields.items()
-            if getattr(current, name) != value
-        }
-        Vehicle.objects.filter(pk=vehicle.pk).update(
-            **fields, register_payload=result.payload, data_fetched_at=now, updated_at=now
-        )
-        if changes:
-            VehicleDataChange.objects.create(
-                vehicle_id=vehicle.pk,
-                fetched_at=now,
-                changes=change_record(changes),
-                source=source,
-            )
-    return changes
-
-
-def change_record(changes: dict[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
-    """`{field: (old, new)}` as stored in `VehicleDataChange.changes`: JSON, dates in ISO."""
-    return {
-        name: {"old": _json_value(old), "new": _json_value(new)}
-        for name, (old, new) in changes.items()
-    }
-
-
-class RefreshStatus(StrEnum):
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    NOT_FOUND = "not_found"
-    UNAVAILABLE = "unavailable"
-    QUOTA_EXHAUSTED = "quota_exhausted"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """How one vehicle's refresh went, for callers that refresh many and report on each."""
-
-    vehicle: Vehicle
-    status: RefreshStatus
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    message: str = ""
-    retry_after: int | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status in (RefreshStatus.CHANGED, RefreshStatus.UNCHANGED)
-
-    @property
-    def summary(self) -> str:
-        """What changed, or why it failed, in one line (the plate not included)."""
-        if self.succeeded:
-            return describe_changes(change_record(self.changes))
-        if self.status == RefreshStatus.QUOTA_EXHAUSTED and self.retry_after:
-            wait = describe_wait(self.retry_after)
-            return f"The register's daily look-up quota is used up; it resets in {wait}."
-        return self.message
-
-
-def attempt_vehicle_refresh(*, vehicle: Vehicle, source: str) -> RefreshOutcome:
-    """
-    `refresh_vehicle`, with every failure turned into an outcome instead of an exception,
-    so one vehicle's failure never ends a batch (the admin action, `refresh_vehicles`).
-    A spent quota comes back as `QUOTA_EXHAUSTED` with `retry_after`: the quota is shared,
-    so the caller should stop there.
-    """
-    try:
-        changes = refresh_vehicle(vehicle=vehicle, source=source)
-    except vegvesen.VehicleNotFound as exc:
-        return RefreshOutcome(vehicle, RefreshStatus.NOT_FOUND, message=exc.message)
-    except vegvesen.RegisterQuotaExhausted as exc:
-        return RefreshOutcome(
-            vehicle,
-            RefreshStatus.QUOTA_EXHAUSTED,
-            message=exc.message,
-            retry_after=exc.retry_after,
-        )
-    except vegvesen.RegisterUnavailable as exc:
-        return RefreshOutcome(vehicle, RefreshStatus.UNAVAILABLE, message=exc.message)
-    except vegvesen.RegisterError as exc:
-        return RefreshOutcome(vehicle, RefreshStatus.FAILED, message=exc.message)
-    except Exception:
-        # Deliberately broad: a batch reports a bug on one vehicle and goes on (logged in
-        # full here; the message shown to staff carries no internals).
-        logger.exception("Refreshing vehicle %s failed unexpectedly", vehicle.pk)
-        return RefreshOutcome(
-            vehicle, RefreshStatus.FAILED, message="Unexpected error (see the server log)."
-        )
-    status = RefreshStatus.CHANGED if changes else RefreshStatus.UNCHANGED
-    return RefreshOutcome(vehicle, status, changes=changes)
-
-
-def look_up_plate(*, raw_plate: str) -> vegvesen.LookupResult:
+def look_up_plate(*, raw_plate: str) -> register.LookupResult:
     """
     Normalises a plate and looks it up in the configured register (live or sandbox),
     storing nothing: for developers checking what the register says.
     """
-    return vegvesen.lookup(normalize_registration_number(raw_plate))
+    return register.lookup(normalize_registration_number(raw_plate))
 
 
-def describe_wait(seconds: int) -> str:
-    """`Retry-After` seconds for people: `3 h 12 min`, `5 min`, `40 s`."""
-    hours, rest = divmod(max(0, seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
-def _store_vehicle_from_register(*, user, registration_number: str) -> Vehicle:
-    _consume_register_lookup(user)
-    result = vegvesen.lookup(registration_number)
-    # Two users linking the same new plate at once: the unique plate decides, one row wins.
-    vehicle, _ = Vehicle.objects.get_or_create(
-        registration_number=registration_number,
-        defaults={
-            **asdict(result.data),
-            "register_payload": result.payload,
-            "data_fetched_at": timezone.now(),
-        },
-    )
-    return vehicle
-
-
-def _consume_register_lookup(user) -> None:
-    throttle = RegisterLookupThrottle(user.pk)
-    if not throttle.allow_request(None, None):
-        wait = throttle.wait()
-        raise RegisterLookupThrottled(retry_after=math.ceil(wait) if wait else None)
-
-
-def _ensure_below_limit(user) -> None:
+def _ensure_below_limit(user, *, links: int | None = None) -> None:
+    """Refuses a link beyond the limit; `links` is the user's count when already read."""
     limit = settings.MAX_VEHICLES_PER_USER
-    if VehicleLink.objects.filter(user=user).count() >= limit:
+    if links is None:
+        links = VehicleLink.objects.filter(user=user).count()
+    if links >= limit:
         raise VehicleLimitReached(details={"max_vehicles": limit})
 
 

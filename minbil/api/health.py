@@ -6,10 +6,11 @@ is set: the local-memory cache cannot fail) and photo storage. They run side by 
 threads, so the answer comes within `READINESS_TIMEOUT_SECONDS` even when one of them hangs.
 
 Apps may add informational entries (a mode, a breaker state) that are shown but never make
-the instance unready, from their `AppConfig.ready()`:
+the instance unready, and constant facts for the liveness body, from their `AppConfig.ready()`:
 
     from minbil.api import health
     health.add_info("register", register.status)   # a callable returning a JSON-able dict
+    health.add_fact("register_mode", mode)          # a callable reading settings only: no I/O
 
 Liveness (`/healthz`) deliberately checks none of this: a dependency outage must take an
 instance out of the load balancer, not get it restarted.
@@ -53,11 +54,22 @@ class Readiness:
 
 
 _info_checks: dict[str, Check] = {}
+_facts: dict[str, Callable[[], Any]] = {}
 
 
 def add_info(name: str, probe: Callable[[], dict[str, Any]]) -> None:
     """Shows `probe()`'s dict under `name` in `/readyz`; it never makes the instance unready."""
     _info_checks[name] = Check(name, probe, informational=True)
+
+
+def add_fact(name: str, value: Callable[[], Any]) -> None:
+    """Shows `value()` under `name` in `/healthz`: a fact from settings, never a dependency."""
+    _facts[name] = value
+
+
+def liveness_facts() -> dict[str, Any]:
+    """The facts apps added, for the liveness body."""
+    return {name: value() for name, value in _facts.items()}
 
 
 def check_readiness() -> Readiness:

@@ -21,8 +21,11 @@ from minbil.storage import SignedURLFileSystemStorage
 @never_cache
 @require_safe
 def healthz(request):
-    """Liveness: `200` whenever the process answers. Checks no dependency, on purpose."""
-    return JsonResponse({"status": "ok"})
+    """
+    Liveness: `200` whenever the process answers. Checks no dependency, on purpose; the body
+    carries the constant facts apps add (`register_mode`), read from settings, no I/O.
+    """
+    return JsonResponse({"status": "ok", **health.liveness_facts()})
 
 
 @never_cache

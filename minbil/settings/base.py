@@ -16,6 +16,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from minbil.logs import logging_config
+from minbil.settings.environment import (
+    env_choice,
+    env_flag,
+    env_int,
+    env_number,
+    env_positive_number,
+    env_rate,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -23,7 +31,7 @@ env = environ.Env()
 
 # --- Core ----------------------------------------------------------------------------------
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_flag("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -118,12 +126,12 @@ DATABASES = {
 # most containers x WEB_CONCURRENCY x GUNICORN_THREADS connections (README, "Database
 # connections"). A database that cannot be reached or has no connection left answers
 # 503 service_unavailable (minbil.api.middleware.DatabaseUnavailableMiddleware).
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # libpq waits forever for an unreachable server by default (its minimum is 2 s).
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DATABASE_CONNECT_TIMEOUT_SECONDS", default=3
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT_SECONDS", default=3, minimum=1
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock when a
@@ -131,7 +139,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # failing with "database is locked" when a read lock cannot be upgraded.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
@@ -148,13 +156,22 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="minbil"),
             "OPTIONS": {
-                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
-                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=0.5),
+                "socket_connect_timeout": env_positive_number(
+                    "REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25
+                ),
+                "socket_timeout": env_positive_number("REDIS_TIMEOUT_SECONDS", default=0.5),
             },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Per process. Django's default of 300 entries is too few once every owner has a
+    # throttle counter: culling would drop the register breaker's count with them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # --- Static and media files ----------------------------------------------------------------
 
@@ -164,7 +181,7 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 # Signed photo URLs (local storage and S3 alike) are valid this long after they are handed out.
-PHOTO_URL_MAX_AGE_SECONDS = env.int("PHOTO_URL_MAX_AGE_SECONDS", default=3600)
+PHOTO_URL_MAX_AGE_SECONDS = env_int("PHOTO_URL_MAX_AGE_SECONDS", default=3600, minimum=1)
 
 # Photos: a private S3 bucket when one is named, else local files under MEDIA_ROOT, served
 # by the app behind signed, expiring URLs (minbil/storage.py). Credentials come from
@@ -182,8 +199,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
             "querystring_auth": True,
             "signature_version": "s3v4",
-            "querystring_expire": env.int(
-                "AWS_QUERYSTRING_EXPIRE", default=PHOTO_URL_MAX_AGE_SECONDS
+            "querystring_expire": env_int(
+                "AWS_QUERYSTRING_EXPIRE", default=PHOTO_URL_MAX_AGE_SECONDS, minimum=1
             ),
             # botocore waits 60 s to connect by default; a request never waits that long.
             # (A client_config replaces the one django-storages builds, so it names s3v4 too.)
@@ -219,8 +236,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=30)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", default=15, minimum=1)
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        days=env_int("JWT_REFRESH_TOKEN_DAYS", default=30, minimum=1)
+    ),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
@@ -231,21 +252,23 @@ SIMPLE_JWT = {
 
 # Per client IP, each of register, token, refresh, password reset and reset confirm with
 # its own budget (one carrier NAT carries many owners); the token endpoint also per email.
-AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="120/minute")
-LOGIN_EMAIL_THROTTLE_RATE = env.str("LOGIN_EMAIL_THROTTLE_RATE", default="10/minute")
-PASSWORD_RESET_EMAIL_THROTTLE_RATE = env.str("PASSWORD_RESET_EMAIL_THROTTLE_RATE", default="3/hour")
+AUTH_THROTTLE_RATE = env_rate("AUTH_THROTTLE_RATE", default="120/minute")
+LOGIN_EMAIL_THROTTLE_RATE = env_rate("LOGIN_EMAIL_THROTTLE_RATE", default="10/minute")
+PASSWORD_RESET_EMAIL_THROTTLE_RATE = env_rate(
+    "PASSWORD_RESET_EMAIL_THROTTLE_RATE", default="3/hour"
+)
 
 # Password reset: the emailed link (the apps set a deep link) and how long it works.
 PASSWORD_RESET_URL = env.str(
     "PASSWORD_RESET_URL", default="http://localhost:5000/reset?uid={uid}&token={token}"
 )
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=3600, minimum=1)
 
 # Admin login lock-out (django-axes): 10 failures per account lock it for 15 minutes, even
 # with the right password. Only the admin's login counts and is locked: the API's token
 # endpoint has its own throttles (see minbil/accounts/lockout.py).
-AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", default=10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_ONLY_ADMIN_SITE = True
 AXES_USERNAME_CALLABLE = "minbil.accounts.lockout.login_email"
@@ -269,7 +292,7 @@ for _flag, _setting in (("tls", "EMAIL_USE_TLS"), ("ssl", "EMAIL_USE_SSL")):
 if _email_options:
     raise ImproperlyConfigured(f"Unknown EMAIL_URL options: {', '.join(_email_options)}.")
 vars().update(_email)
-EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+EMAIL_TIMEOUT = env_positive_number("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MinBil <no-reply@minbil.no>")
 
 # --- REST framework ------------------------------------------------------------------------
@@ -285,16 +308,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Number of trusted reverse proxies in front of the app; 0 means "use REMOTE_ADDR",
     # so a client cannot dodge the per-IP throttle with a forged X-Forwarded-For.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": env_int("NUM_PROXIES", default=0),
 }
 
 # --- Vehicle photos ----------------------------------------------------------------------------
 
-MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=15 * 1024 * 1024)
-MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
-PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2048)
-PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=400)
-PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
+MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", default=15 * 1024 * 1024, minimum=1)
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", default=40_000_000, minimum=1)
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", default=2048, minimum=1)
+PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", default=400, minimum=1)
+PHOTO_JPEG_QUALITY = env_int("PHOTO_JPEG_QUALITY", default=85, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MinBil car-owner API",
@@ -330,27 +353,48 @@ SPECTACULAR_SETTINGS = {
 
 # Bodies larger than this are refused with 413 from the Content-Length header alone, before
 # anything is read. The default fits a photo of MAX_IMAGE_BYTES sent as base64 in JSON.
-MAX_REQUEST_BYTES = env.int(
-    "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024, minimum=1
 )
 # Multipart uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Vehicles and the Statens vegvesen register -----------------------------------------------
 
-# With a key the live register is called; without one, the sandbox answers from the sample
-# payloads shipped in vehicles/vegvesen/samples (or VEGVESEN_SANDBOX_DIR).
+# `live` calls the register with the key; `sandbox` answers from the sample payloads shipped in
+# vehicles/register/samples (or VEGVESEN_SANDBOX_DIR). Unset: live with a key, sandbox with
+# DEBUG on, and otherwise a system check refuses to start (vehicles/register/mode.py).
+VEGVESEN_MODE = env_choice("VEGVESEN_MODE", ("live", "sandbox"), default="")
 VEGVESEN_API_KEY = env.str("VEGVESEN_API_KEY", default="")
 VEGVESEN_API_URL = env.str(
     "VEGVESEN_API_URL",
     default="https://akfell-datautlevering.atlas.vegvesen.no/enkeltoppslag/kjoretoydata",
 )
-VEGVESEN_TIMEOUT_SECONDS = env.float("VEGVESEN_TIMEOUT_SECONDS", default=8.0)
 VEGVESEN_SANDBOX_DIR = env.str("VEGVESEN_SANDBOX_DIR", default="")
-
-MAX_VEHICLES_PER_USER = env.int("MAX_VEHICLES_PER_USER", default=20)
+# One attempt, from connect to the last byte; and all of one request's register work.
+VEGVESEN_TIMEOUT_SECONDS = env_positive_number("VEGVESEN_TIMEOUT_SECONDS", default=8.0)
+REGISTER_DEADLINE_SECONDS = env_positive_number("REGISTER_DEADLINE_SECONDS", default=12.0)
+# Consecutive timeouts, connection errors or 5xx that open the breaker (0: no breaker), and
+# how long it stays open before one probe is let through.
+REGISTER_BREAKER_FAILURES = env_int("REGISTER_BREAKER_FAILURES", default=5)
+REGISTER_BREAKER_COOLDOWN_SECONDS = env_int(
+    "REGISTER_BREAKER_COOLDOWN_SECONDS", default=30, minimum=1
+)
+# Register calls one process makes at once; a request that finds them all busy waits briefly,
+# then answers 503, so a hanging register can hold only this many of a worker's threads.
+REGISTER_MAX_CONCURRENT_CALLS = env_int("REGISTER_MAX_CONCURRENT_CALLS", default=1, minimum=1)
+# "No data" for a plate is remembered this long (0: not remembered).
+REGISTER_NOT_FOUND_TTL_SECONDS = env_int("REGISTER_NOT_FOUND_TTL_SECONDS", default=6 * 3600)
+# A refresh of data younger than this answers the stored data (0: always fetch).
+REGISTER_REFRESH_MIN_AGE_SECONDS = env_int("REGISTER_REFRESH_MIN_AGE_SECONDS", default=600)
+# Register calls per day (Oslo time) below the register's quota of 50 000 (0: no budget), and
+# the share of it batch refreshes may use, leaving the rest for owners.
+REGISTER_DAILY_BUDGET = env_int("REGISTER_DAILY_BUDGET", default=45_000)
+REGISTER_BATCH_SHARE = env_number("REGISTER_BATCH_SHARE", default=0.8, maximum=1.0)
 # Per user, on links and refreshes that reach the register: the API is no scraping tool.
-REGISTER_LOOKUP_THROTTLE_RATE = env.str("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
+REGISTER_LOOKUP_THROTTLE_RATE = env_rate("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
+
+MAX_VEHICLES_PER_USER = env_int("MAX_VEHICLES_PER_USER", default=20, minimum=1)
 
 # --- Security (production) -----------------------------------------------------------------
 
@@ -363,12 +407,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # ISO-8601 UTC timestamps and the request id on every line; one access line per request
 # (minbil.api.middleware). LOG_FORMAT=json writes one JSON object per line instead of text.
-LOG_FORMAT = env.str("LOG_FORMAT", default="text")
-if LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+LOG_FORMAT = env_choice("LOG_FORMAT", ("text", "json"), default="text")
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
 
 # --- Probes --------------------------------------------------------------------------------
 
 # /readyz answers within this many seconds; each dependency not answering by then fails.
-READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+READINESS_TIMEOUT_SECONDS = env_positive_number("READINESS_TIMEOUT_SECONDS", default=2.0)

@@ -11,9 +11,18 @@ from minbil.settings.base import DATABASES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # The suite never reaches the live register, whatever the environment says; tests of the
-# live client set a key and mock the HTTP layer with `responses`.
+# live client switch to live mode with a key and mock the HTTP layer with `responses` (or
+# serve a stand-in register on a local port).
+VEGVESEN_MODE = "sandbox"
 VEGVESEN_API_KEY = ""
 VEGVESEN_SANDBOX_DIR = ""
+# The register's protections are off unless a test turns one on: a test about something else
+# must not be answered from a negative cache, a breaker or a budget left by its own setup.
+REGISTER_BREAKER_FAILURES = 0
+REGISTER_NOT_FOUND_TTL_SECONDS = 0
+REGISTER_REFRESH_MIN_AGE_SECONDS = 0
+REGISTER_DAILY_BUDGET = 0
+REGISTER_MAX_CONCURRENT_CALLS = 100
 
 # Media never lands in the repository: a temporary folder for the run (tests/conftest.py
 # gives each test a folder of its own as well).

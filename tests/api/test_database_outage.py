@@ -118,7 +118,10 @@ def test_readyz_names_the_database_and_healthz_stays_ok(app_without_database):
     assert checks["database"]["state"] == "failing"
     assert checks["database"]["error"] == "OperationalError"
     assert checks["storage"]["state"] == "ok"
-    assert (health_status, json.loads(health)) == (200, {"status": "ok"})
+    assert (health_status, json.loads(health)) == (
+        200,
+        {"status": "ok", "register_mode": "sandbox"},
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -30,8 +30,20 @@ def test_healthz_answers_ok_without_touching_any_dependency(
         response = api_client.get(path)
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "register_mode": "sandbox"}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_says_live_when_the_live_register_answers(
+    api_client, settings, django_assert_num_queries
+):
+    settings.VEGVESEN_MODE = "live"
+    settings.VEGVESEN_API_KEY = "a-key"
+
+    with django_assert_num_queries(0):  # from the settings: the register is never asked
+        response = api_client.get("/healthz")
+
+    assert response.json() == {"status": "ok", "register_mode": "live"}
 
 
 @pytest.mark.parametrize("path", ["/readyz", "/readyz/"])
@@ -41,8 +53,9 @@ def test_readyz_is_200_naming_each_check_when_everything_answers(api_client, pat
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "storage"}  # no Redis configured: no cache check
-    assert {check["state"] for check in body["checks"].values()} == {"ok"}
+    # No Redis configured: no cache check. The register is shown for information.
+    assert set(body["checks"]) == {"database", "storage", "register"}
+    assert body["checks"]["database"]["state"] == body["checks"]["storage"]["state"] == "ok"
     assert all(isinstance(check["duration_ms"], float) for check in body["checks"].values())
     assert "no-cache" in response["Cache-Control"]
 
@@ -83,6 +96,18 @@ def test_an_app_can_add_an_informational_entry(api_client, info_checks):
     assert body["checks"]["register"]["state"] == "info"
     assert body["checks"]["register"]["mode"] == "sandbox"
     assert body["checks"]["register"]["breaker"] == "closed"
+
+
+def test_the_register_is_shown_for_information_and_never_fails_readiness(api_client, settings):
+    settings.VEGVESEN_MODE = "live"
+    settings.VEGVESEN_API_KEY = "a-key"
+    settings.REGISTER_DAILY_BUDGET = 45_000
+
+    register = api_client.get("/readyz").json()["checks"]["register"]
+
+    assert register["state"] == "info"
+    assert (register["mode"], register["breaker"]) == ("live", "closed")
+    assert (register["calls_today"], register["daily_budget"]) == (0, 45_000)
 
 
 def test_a_failing_informational_entry_never_makes_the_instance_unready(api_client, info_checks):

@@ -1,11 +1,13 @@
 """
-Register fixtures: sample payloads and a live register mocked at the HTTP level. (The photo
-storage under test, local and S3, is in tests/conftest.py.)
+Register fixtures: sample payloads, a live register mocked at the HTTP level, and a stand-in
+register served over real HTTP. (The photo storage under test, local and S3, is in
+tests/conftest.py.)
 """
 
 import copy
 import datetime
 import json
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,8 +16,9 @@ import responses
 from django.utils import timezone
 
 from vehicles.models import Vehicle
-from vehicles.vegvesen import parse_payload
-from vehicles.vegvesen.client import SAMPLES_DIR
+from vehicles.register import parse_payload
+from vehicles.register.sandbox import SAMPLES_DIR
+from vehicles.register.standin import Behaviour, StandInRegister
 
 REGISTER_URL = "https://register.test/enkeltoppslag/kjoretoydata"
 API_KEY = "svv-test-key-7f3a9c-must-never-leak"
@@ -29,11 +32,30 @@ def sample(name: str) -> dict:
 @pytest.fixture
 def live_register(settings, monkeypatch):
     """Live mode against a mocked register; backoff sleeps are skipped."""
+    settings.VEGVESEN_MODE = "live"
     settings.VEGVESEN_API_KEY = API_KEY
     settings.VEGVESEN_API_URL = REGISTER_URL
-    monkeypatch.setattr("vehicles.vegvesen.client.BACKOFF_SECONDS", 0)
+    monkeypatch.setattr("vehicles.register.lookups.BACKOFF_SECONDS", 0)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture
+def standin_register(settings):
+    """
+    Live mode against a stand-in register on a local port (real sockets, real timing):
+    `standin_register(Behaviour.HANG)` starts one and points the settings at it.
+    """
+    with ExitStack() as servers:
+
+        def start(behaviour: Behaviour = Behaviour.ANSWER, **options) -> StandInRegister:
+            register = servers.enter_context(StandInRegister(behaviour, **options))
+            settings.VEGVESEN_MODE = "live"
+            settings.VEGVESEN_API_KEY = API_KEY
+            settings.VEGVESEN_API_URL = register.url
+            return register
+
+        yield start
 
 
 def store_sample(name: str, **overrides) -> Vehicle:

@@ -337,6 +337,25 @@ def test_refresh_action_without_changes_says_so(superuser_client):
     ]
 
 
+def test_refresh_action_leaves_freshly_fetched_vehicles_alone_and_says_so(
+    support_client, live_register, settings
+):
+    settings.REGISTER_REFRESH_MIN_AGE_SECONDS = 600
+    fresh = store_sample("BT57225", data_fetched_at=timezone.now() - datetime.timedelta(minutes=2))
+    stale = store_sample("KH45678")  # a day old
+    live_register.get(REGISTER_URL, json=renewed_kh45678(), match=plate_param("KH45678"))
+
+    response = action(support_client, [fresh.pk, stale.pk])
+
+    reported = messages_of(response)
+    assert reported[0] == (
+        messages.INFO,
+        "BT 57225: Fetched 2 min ago; not fetched again within 10 min.",
+    )
+    assert reported[1][0] == messages.SUCCESS and reported[1][1].startswith("KH 45678: refreshed")
+    assert len(live_register.calls) == 1
+
+
 def test_refresh_action_reports_no_data_and_goes_on(support_client, live_register):
     gone = store_sample("BT57225")
     other = store_sample("KH45678")
@@ -393,7 +412,7 @@ def test_refresh_action_never_answers_500(support_client, monkeypatch):
     def broken_lookup(registration_number):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("vehicles.vegvesen.lookup", broken_lookup)
+    monkeypatch.setattr("vehicles.register.refresh.lookup", broken_lookup)
 
     response = action(support_client, [vehicle.pk])
 

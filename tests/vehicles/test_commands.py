@@ -195,6 +195,38 @@ def test_refresh_counts_changed_and_unchanged_and_records_the_changes(live_regis
     assert same.data_fetched_at > ago(minutes=1)
 
 
+def test_vehicles_fetched_within_the_minimum_age_are_skipped(live_register, settings):
+    settings.REGISTER_REFRESH_MIN_AGE_SECONDS = 600
+    store_sample("BT57225", data_fetched_at=ago(minutes=4))
+    store_sample("KH45678")
+    live_register.get(REGISTER_URL, json=sample("KH45678"), match=for_plate("KH45678"))
+
+    planned = run("refresh_vehicles", "--dry-run")
+    out = run("refresh_vehicles")
+
+    assert re.search(
+        r"^  BT 57225 .*within the refresh minimum age: will be skipped$", planned, re.M
+    )
+    assert "BT 57225   skipped: Fetched 4 min ago; not fetched again within 10 min." in out
+    assert "refreshed 1 (changed 0, unchanged 1), failed 0, skipped 1" in out
+    assert len(live_register.calls) == 1
+
+
+def test_batch_refreshes_stop_at_their_share_of_the_daily_budget(live_register, settings):
+    settings.REGISTER_DAILY_BUDGET = 4
+    settings.REGISTER_BATCH_SHARE = 0.5
+    for plate in ("AA10001", "AA10002", "AA10003"):
+        VehicleFactory(registration_number=plate, data_fetched_at=ago(days=1))
+    live_register.get(REGISTER_URL, json=sample("BT57225"))
+
+    out, error = run_failing("refresh_vehicles")
+
+    assert "Stopped at AA 10003: Batch refreshes have used their share of today's register " in out
+    assert "Done 2 of 3; 1 left, run again after the reset." in out
+    assert error == "The register's quota ran out; 1 vehicle(s) not refreshed."
+    assert len(live_register.calls) == 2
+
+
 def test_a_failure_on_one_vehicle_is_reported_and_the_run_goes_on(live_register):
     store_sample("BT57225")
     store_sample("KH45678", data_fetched_at=ago(days=5))  # first: overdue inspection

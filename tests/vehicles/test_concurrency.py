@@ -1,5 +1,10 @@
-"""Races between real requests on real threads, each with its own database connection."""
+"""
+Races between real requests on real threads, each with its own database connection (and, in
+the PostgreSQL run, the shared Redis cache).
+"""
 
+import contextlib
+import threading
 from collections import Counter
 from collections.abc import Callable
 
@@ -8,7 +13,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, VehicleLinkFactory
 from tests.threads import run_at_once
+from vehicles import services
 from vehicles.models import Vehicle, VehicleLink
+from vehicles.register.standin import Behaviour
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +104,83 @@ def test_concurrent_unlink_and_set_primary_keep_at_most_one_primary():
     remaining = VehicleLink.objects.filter(user=user)
     assert remaining.count() == 2
     assert remaining.filter(is_primary=True).count() == 1
+
+
+# --- Single flight: one register call for concurrent look-ups of a plate ------------------------
+
+
+def test_8_users_linking_one_new_plate_at_once_make_one_register_call(standin_register):
+    register = standin_register(Behaviour.ANSWER, delay=0.5)  # every request overlaps the call
+    users = UserFactory.create_batch(8)
+
+    statuses = run_at_once(
+        [
+            lambda user=user: (
+                client_for(user).post(URL, {"reg": "EK12345"}, format="json").status_code
+            )
+            for user in users
+        ]
+    )
+
+    assert statuses == [201] * 8
+    assert register.calls == 1
+    vehicle = Vehicle.objects.get()
+    assert vehicle.registration_number == "EK12345"
+    assert VehicleLink.objects.filter(vehicle=vehicle).count() == 8
+
+
+def test_a_failed_call_is_shared_too_and_stores_nothing(standin_register, settings):
+    settings.VEGVESEN_TIMEOUT_SECONDS = 1.0
+    settings.REGISTER_DEADLINE_SECONDS = 1.0
+    register = standin_register(Behaviour.HANG)
+    users = UserFactory.create_batch(8)
+
+    responses = run_at_once(
+        [
+            lambda user=user: client_for(user).post(URL, {"reg": "EK12345"}, format="json")
+            for user in users
+        ]
+    )
+
+    assert [r.status_code for r in responses] == [503] * 8
+    assert {r.json()["error"]["code"] for r in responses} == {"register_unavailable"}
+    assert register.calls == 1  # one attempt fills the whole deadline
+    assert not Vehicle.objects.exists()
+
+
+# --- The vehicle limit, re-checked inside the transaction --------------------------------------
+
+
+def test_a_user_at_19_links_linking_six_new_plates_at_once_gets_exactly_one(
+    standin_register, settings, monkeypatch
+):
+    settings.MAX_VEHICLES_PER_USER = 20
+    standin_register(Behaviour.ANSWER, delay=0.3)  # all six pass the first check, then race
+    user = UserFactory()
+    VehicleLinkFactory.create_batch(19, user=user)
+    plates = [f"EK{10000 + i}" for i in range(6)]
+    # Every request reaches the owner's lock at the same moment, inside its transaction, so
+    # only a re-check made after taking the lock can see the others' links. (On SQLite,
+    # BEGIN IMMEDIATE lets one transaction in at a time: the first waits out the barrier.)
+    together = threading.Barrier(len(plates))
+    lock_owner = services._lock_owner
+
+    def lock_owner_together(owner) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=2)
+        lock_owner(owner)
+
+    monkeypatch.setattr(services, "_lock_owner", lock_owner_together)
+
+    responses = run_at_once(
+        [
+            lambda plate=plate: client_for(user).post(URL, {"reg": plate}, format="json")
+            for plate in plates
+        ]
+    )
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409, 409]
+    refused = [r.json()["error"] for r in responses if r.status_code == 409]
+    assert {error["code"] for error in refused} == {"vehicle_limit_reached"}
+    assert VehicleLink.objects.filter(user=user).count() == 20
+    assert Vehicle.objects.filter(registration_number__in=plates).count() == 6  # kept, unlinked

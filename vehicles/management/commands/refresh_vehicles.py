@@ -19,8 +19,15 @@ from django.utils import timezone
 
 from vehicles.models import ChangeSource, Vehicle
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
-from vehicles.selectors import INSPECTION_DUE, NEVER_FETCHED, vehicles_due_for_refresh
-from vehicles.services import RefreshOutcome, RefreshStatus, attempt_vehicle_refresh
+from vehicles.register import (
+    INSPECTION_DUE,
+    NEVER_FETCHED,
+    RefreshOutcome,
+    RefreshStatus,
+    attempt_vehicle_refresh,
+    fetched_recently,
+    vehicles_due_for_refresh,
+)
 
 
 def _positive_int(value: str) -> int:
@@ -190,11 +197,12 @@ class Command(BaseCommand):
                 )
             )
         refreshed = counts[RefreshStatus.CHANGED] + counts[RefreshStatus.UNCHANGED]
-        failed = done - refreshed
+        fresh = counts[RefreshStatus.FRESH]
+        failed = done - refreshed - fresh
         self.stdout.write(
             f"refreshed {refreshed} (changed {counts[RefreshStatus.CHANGED]}, "
             f"unchanged {counts[RefreshStatus.UNCHANGED]}), failed {failed}, "
-            f"skipped {skipped + left}"
+            f"skipped {skipped + fresh + left}"
         )
         if stopped_by is not None:
             raise CommandError(f"The register's quota ran out; {left} vehicle(s) not refreshed.")
@@ -209,6 +217,8 @@ class Command(BaseCommand):
             return
         if outcome.status == RefreshStatus.CHANGED:
             text, style = f"{plate} changed: {outcome.summary}", self.style.SUCCESS
+        elif outcome.status == RefreshStatus.FRESH:
+            text, style = f"{plate} skipped: {outcome.summary}", None
         else:
             text, style = f"{plate} failed: {outcome.summary}", self.style.ERROR
         if bar:
@@ -222,6 +232,8 @@ def _reason(vehicle: Vehicle) -> str:
     if vehicle.refresh_urgency == NEVER_FETCHED:
         return "never fetched"
     fetched = timezone.localtime(vehicle.data_fetched_at).strftime("%Y-%m-%d %H:%M")
+    if fetched_recently(vehicle):
+        return f"data from {fetched}, within the refresh minimum age: will be skipped"
     if vehicle.refresh_urgency == INSPECTION_DUE:
         return f"inspection deadline {vehicle.next_inspection_due}; data from {fetched}"
     return f"data from {fetched}"

@@ -17,7 +17,6 @@ preferences explicitly. Passwords are random and printed only when an account is
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -27,6 +26,7 @@ from minbil.accounts.models import SUPPORT_GROUP
 from minbil.errors import DomainError
 from notifications.models import NotificationPreference
 from notifications.services import update_preferences
+from vehicles import register
 from vehicles.models import VehicleLink
 from vehicles.services import link_vehicle
 
@@ -36,7 +36,7 @@ DEMO_OWNER_EMAIL = "demo@minbil.no"
 DEMO_SUPPORT_EMAIL = "support@minbil.no"
 DEMO_ADMIN_EMAIL = "admin@minbil.no"
 
-# The sandbox register's vehicles (vehicles/vegvesen/samples), the first one nicknamed.
+# The sandbox register's vehicles (vehicles/register/samples), the first one nicknamed.
 DEMO_VEHICLES = [("BT57225", "Familiebilen"), ("EL12345", None), ("KH45678", None)]
 DEMO_PREFERENCES = {
     "booking.updated": {"email": False},
@@ -109,7 +109,7 @@ class Command(BaseCommand):
         return user, created
 
     def _link_demo_vehicles(self, owner) -> None:
-        if settings.VEGVESEN_API_KEY:
+        if register.configured_mode() == register.LIVE:
             # The demo plates are sandbox data; never ask the live register about them.
             self.stdout.write("Live register configured: the demo owner gets no sample vehicles.")
             return

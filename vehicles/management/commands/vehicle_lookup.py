@@ -15,10 +15,10 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
 
-from vehicles import vegvesen
+from vehicles import register
 from vehicles.models import Vehicle, describe_tyres
 from vehicles.plates import InvalidRegistrationNumber, display_registration_number
-from vehicles.services import describe_wait, look_up_plate
+from vehicles.services import look_up_plate
 
 
 class Command(BaseCommand):
@@ -41,21 +41,25 @@ class Command(BaseCommand):
             result = look_up_plate(raw_plate=plate)
         except InvalidRegistrationNumber as exc:
             raise CommandError(f"{plate!r} is not a valid plate. {exc.message}") from None
-        except vegvesen.VehicleNotFound:
+        except register.VehicleNotFound:
             raise CommandError(
                 f"No data available for {plate.strip()!r} in the register (unknown, shielded "
                 "or deregistered)."
             ) from None
-        except vegvesen.RegisterQuotaExhausted as exc:
-            wait = f"; it resets in {describe_wait(exc.retry_after)}" if exc.retry_after else ""
+        except register.RegisterQuotaExhausted as exc:
+            wait = (
+                f"; it resets in {register.describe_wait(exc.retry_after)}"
+                if exc.retry_after
+                else ""
+            )
             raise CommandError(f"The register's daily look-up quota is used up{wait}.") from None
-        except (vegvesen.RegisterUnavailable, vegvesen.RegisterError) as exc:
+        except (register.RegisterUnavailable, register.RegisterError) as exc:
             raise CommandError(exc.message) from None
 
         if as_json:
             self.stdout.write(json.dumps(result.payload, indent=2, ensure_ascii=False))
             return
-        self.stdout.write(f"Register: {vegvesen.describe_mode()}")
+        self.stdout.write(f"Register: {register.describe_mode()}")
         rows = [("plate", display_registration_number(result.registration_number))]
         rows += [
             (_label(field.name), _text(getattr(result.data, field.name)))

@@ -5,13 +5,31 @@ Defensive by design: every field is optional, arrays may be empty, labels are mi
 random, so each value is read through `_path` and checked for its type; anything absent or
 malformed becomes `None` instead of an exception. Codes are keyed on `kodeVerdi`; the text
 shown is the register's Norwegian `kodeNavn`, then `kodeBeskrivelse`.
+
+What is stored is checked first: the raw payload must be JSON that both databases keep as it
+is (finite numbers, no NUL or lone surrogate characters, bounded nesting), and every parsed
+value must fit its column (text length, integer range). An answer that does not is the
+register's error (`RegisterError`, 502), never ours: nothing is stored and nothing answers 500.
 """
 
 import datetime
-from dataclasses import dataclass, field
+import json
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vehicles.vegvesen.errors import RegisterError, VehicleNotFound
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import CharField
+
+from vehicles.models import Vehicle
+from vehicles.register.errors import RegisterError, VehicleNotFound
+
+# The register's answers nest about 13 levels deep; far deeper is not a vehicle.
+MAX_NESTING = 32
+# Integers beyond 64 bits fit no column and no float; the register has no such quantity.
+MAX_INTEGER = 2**63 - 1
+# The same integer ranges on every database (PostgreSQL's), so SQLite refuses what it would.
+INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
 
 # Labels for the few codes whose meaning is documented, used when the register omits them.
 FUEL_LABELS = {"1": "Bensin", "2": "Diesel", "5": "Elektrisk"}
@@ -61,19 +79,87 @@ class VehicleData:
     last_inspection_approved: datetime.date | None = None
 
 
+def load_payload(body: bytes) -> Any:
+    """
+    A register body as JSON that can be stored as it is, or `RegisterError`: not JSON (or
+    nested beyond Python's recursion limit), `NaN`/`Infinity` (also as `1e400`), integers
+    beyond 64 bits, NUL or lone surrogate characters, nesting deeper than `MAX_NESTING`.
+    """
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise RegisterError("the body is nested too deeply to parse") from None
+    except ValueError as exc:  # also bad UTF-8 and integers of more than 4300 digits
+        raise RegisterError(f"the body is not JSON ({type(exc).__name__})") from None
+    _check_storable(payload)
+    return payload
+
+
 def parse_payload(payload: Any) -> VehicleData:
     """
     Parses a whole register answer. "No data" (`feilmelding`, or an empty or missing list)
-    raises `VehicleNotFound`; a body that is not the documented object raises `RegisterError`.
+    raises `VehicleNotFound`; a body that is not the documented object, or data that does
+    not fit its column, raises `RegisterError`.
     """
     if not isinstance(payload, dict):
-        raise RegisterError("The register answered with an undocumented body.")
+        raise RegisterError("the body is not a JSON object")
     vehicles = payload.get("kjoretoydataListe")
     if payload.get("feilmelding") or not vehicles:
         raise VehicleNotFound()
     if not isinstance(vehicles, list) or not isinstance(vehicles[0], dict):
-        raise RegisterError("The register answered with an undocumented body.")
-    return _parse_vehicle(vehicles[0])
+        raise RegisterError("kjoretoydataListe is not a list of objects")
+    data = _parse_vehicle(vehicles[0])
+    _check_columns(data)
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_storable(payload: Any) -> None:
+    """Walks the payload (without recursion: it may be deep) for what a database refuses."""
+    pending = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_NESTING:
+                raise RegisterError(f"the body is nested deeper than {MAX_NESTING} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(key)
+                pending.append((item, depth + 1))
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise RegisterError("the body has a number that is not finite")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            raise RegisterError("the body has an integer beyond 64 bits")
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise RegisterError("the body has a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RegisterError("the body has a lone surrogate character") from None
+
+
+def _check_columns(data: VehicleData) -> None:
+    """Every parsed value fits its column in `Vehicle`: text length and integer range."""
+    for name, value in asdict(data).items():
+        column = Vehicle._meta.get_field(name)
+        if isinstance(value, str) and isinstance(column, CharField):
+            if len(value) > column.max_length:
+                raise RegisterError(
+                    f"{name} is {len(value)} characters; its column holds {column.max_length}"
+                )
+        elif isinstance(value, int) and not isinstance(value, bool):
+            low, high = INTEGER_RANGES[column.get_internal_type()]
+            if not low <= value <= high:
+                raise RegisterError(f"{name} is {value}, outside {low}..{high}")
 
 
 def _parse_vehicle(k: dict) -> VehicleData:

@@ -1,7 +1,13 @@
-"""The register client against a register mocked at the HTTP level (vegvesen.md §3)."""
+"""
+The register client against a register mocked at the HTTP level (vegvesen.md §3), and against
+a stand-in register on a local port for what only real sockets show: an attempt bounded from
+connect to the last byte, and a request bounded by its deadline.
+"""
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -9,15 +15,19 @@ import responses
 from django.core.cache import cache
 
 from tests.vehicles.conftest import API_KEY, REGISTER_URL, sample
-from vehicles.vegvesen import (
+from vehicles.register import (
     RegisterError,
     RegisterQuotaExhausted,
     RegisterUnavailable,
     VehicleNotFound,
+    budget,
+    client,
     describe_mode,
     lookup,
+    lookups,
+    quota,
 )
-from vehicles.vegvesen import client as register_client
+from vehicles.register.standin import Behaviour
 
 
 def test_found_vehicle_sends_plate_key_header_and_user_agent(live_register):
@@ -101,9 +111,9 @@ def test_timeouts_and_connection_errors_are_retried_then_unavailable(live_regist
 
 
 def test_retries_back_off_with_jitter(live_register, monkeypatch):
-    monkeypatch.setattr(register_client, "BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr(lookups, "BACKOFF_SECONDS", 0.2)
     sleeps: list[float] = []
-    monkeypatch.setattr(register_client.time, "sleep", sleeps.append)
+    monkeypatch.setattr(lookups.time, "sleep", sleeps.append)
     live_register.get(REGISTER_URL, status=502)
 
     with pytest.raises(RegisterUnavailable):
@@ -143,9 +153,9 @@ def test_quota_state_lives_in_the_shared_cache_and_expires(live_register):
     live_register.get(REGISTER_URL, status=422, headers={"Retry-After": "60"})
     with pytest.raises(RegisterQuotaExhausted):
         lookup("BT57225")
-    assert cache.get(register_client.QUOTA_CACHE_KEY) > time.time()
+    assert cache.get(quota.SPENT_UNTIL_KEY) > time.time()
 
-    cache.set(register_client.QUOTA_CACHE_KEY, time.time() - 1)  # the reset has passed
+    cache.set(quota.SPENT_UNTIL_KEY, time.time() - 1)  # the reset has passed
     live_register.get(REGISTER_URL, json=sample("BT57225"))
 
     assert lookup("BT57225").data.make == "VOLKSWAGEN"
@@ -157,9 +167,7 @@ def test_quota_without_retry_after_waits_until_midnight_in_oslo(live_register):
     with pytest.raises(RegisterQuotaExhausted) as caught:
         lookup("BT57225")
 
-    assert caught.value.retry_after == pytest.approx(
-        register_client._seconds_until_oslo_midnight(), abs=2
-    )
+    assert caught.value.retry_after == pytest.approx(budget.seconds_until_oslo_midnight(), abs=2)
     assert 0 < caught.value.retry_after <= 25 * 3600
 
 
@@ -183,9 +191,9 @@ def test_seconds_until_midnight_across_a_dst_change(monkeypatch):
         def now(cls, tz=None):
             return datetime(2027, 3, 27, 23, 0, tzinfo=UTC)  # 00:00 on the 28th in Oslo
 
-    monkeypatch.setattr(register_client, "datetime", FrozenDatetime)
+    monkeypatch.setattr(budget, "datetime", FrozenDatetime)
 
-    assert register_client._seconds_until_oslo_midnight() == 23 * 3600
+    assert budget.seconds_until_oslo_midnight() == 23 * 3600
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 405, 418])
@@ -258,7 +266,97 @@ def test_describe_mode_names_the_mode_but_never_the_key(settings):
     settings.VEGVESEN_API_KEY = ""
     assert describe_mode().startswith("sandbox (3 sample vehicles: BT57225, EL12345, KH45678)")
 
+    settings.VEGVESEN_MODE = "live"
     settings.VEGVESEN_API_KEY = API_KEY
     settings.VEGVESEN_API_URL = REGISTER_URL
     assert describe_mode().startswith("live (register.test")
     assert API_KEY not in describe_mode()
+
+
+# --- Bounded in time and size ---------------------------------------------------------------
+
+
+def timed(call: Callable[[], object], limit: float) -> tuple[BaseException | None, float]:
+    """
+    Runs `call` on a thread and returns what it raised and how long it took; fails the test
+    instead of hanging it when the call is still running after `limit` seconds.
+    """
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"the call was still running after {limit} s"
+    return (raised[0] if raised else None), time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [Behaviour.DRIP_BODY, Behaviour.DRIP_ALL, Behaviour.HANG],
+    ids=["drip-fed-body", "drip-fed-status-line-and-headers", "no-answer"],
+)
+def test_one_attempt_is_bounded_from_connect_to_the_last_byte(standin_register, behaviour):
+    register = standin_register(behaviour, drip_interval=1.0)  # one byte a second
+
+    error, elapsed = timed(lambda: client.get_payload("BT57225", timeout=1.5), limit=10)
+
+    assert isinstance(error, lookups.TransientFailure)
+    assert error.reason == "timed out"
+    assert 1.4 <= elapsed < 2.0  # while every byte came well within 1.5 s of the last
+    assert register.calls == 1
+
+
+def test_the_deadline_bounds_retries_and_backoff_together(standin_register, settings):
+    settings.VEGVESEN_TIMEOUT_SECONDS = 1.0
+    settings.REGISTER_DEADLINE_SECONDS = 2.5
+    register = standin_register(Behaviour.DRIP_BODY, drip_interval=0.5)
+
+    error, elapsed = timed(lambda: lookup("BT57225"), limit=10)
+
+    assert isinstance(error, RegisterUnavailable)
+    assert error.retry_after > 0
+    assert elapsed < 2.5 + 0.2
+    # 1 s, a pause, 1 s: a third attempt would not fit in what is left (less than 1 s).
+    assert register.calls == 2
+
+
+def test_a_healthy_stand_in_answers_through_the_same_bounded_path(standin_register):
+    register = standin_register(Behaviour.ANSWER)
+
+    result = lookup("EL12345")
+
+    assert result.data.make == "VOLKSWAGEN"
+    assert result.payload["kjoretoydataListe"][0]["kjoretoyId"]["kjennemerke"] == "EL12345"
+    assert register.calls == 1
+
+
+def test_a_body_over_the_size_limit_is_refused_from_its_content_length(
+    standin_register, monkeypatch
+):
+    monkeypatch.setattr(client, "MAX_BODY_BYTES", 1000)  # the samples are about 18 kB
+    standin_register(Behaviour.ANSWER)
+
+    with pytest.raises(RegisterError) as caught:
+        lookup("BT57225")
+
+    assert caught.value.reason.endswith("bytes, over the 1000 limit")
+
+
+def test_a_body_over_the_size_limit_is_refused_while_it_streams(live_register, monkeypatch):
+    monkeypatch.setattr(client, "MAX_BODY_BYTES", 1000)
+    live_register.add(
+        responses.GET, REGISTER_URL, body=b" " * 5000, auto_calculate_content_length=False
+    )
+
+    with pytest.raises(RegisterError) as caught:
+        lookup("BT57225")
+
+    assert "larger than 1000 bytes" in caught.value.reason
+    assert len(live_register.calls) == 1  # a register error: not retried

@@ -4,16 +4,13 @@ import datetime
 
 import pytest
 import responses
+from django.utils import timezone
 
 from tests.factories import VehicleFactory
 from tests.vehicles.conftest import REGISTER_URL, sample
 from vehicles.models import Vehicle, VehicleDataChange
-from vehicles.services import (
-    RefreshStatus,
-    attempt_vehicle_refresh,
-    link_vehicle,
-    refresh_vehicle,
-)
+from vehicles.register import RefreshStatus, attempt_vehicle_refresh, refresh_vehicle
+from vehicles.services import link_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +167,7 @@ def test_an_unexpected_error_is_an_outcome_too(monkeypatch, caplog):
     def boom(registration_number):
         raise ValueError("bug")
 
-    monkeypatch.setattr("vehicles.vegvesen.lookup", boom)
+    monkeypatch.setattr("vehicles.register.refresh.lookup", boom)
 
     outcome = attempt_vehicle_refresh(vehicle=VehicleFactory(), source="command")
 
@@ -187,3 +184,65 @@ def test_a_successful_outcome_summarises_the_changes(user, live_register):
 
     assert outcome.status == RefreshStatus.CHANGED
     assert outcome.summary == "next inspection due 2026-05-31 → 2028-05-31"
+
+
+# --- The refresh minimum age --------------------------------------------------------------------
+
+
+@pytest.fixture
+def min_age(settings):
+    settings.REGISTER_REFRESH_MIN_AGE_SECONDS = 600
+    return 600
+
+
+def test_a_refresh_of_fresh_data_answers_the_stored_data_without_a_call(
+    auth_client, live_register, min_age
+):
+    live_register.get(REGISTER_URL, json=sample("KH45678"))
+    linked = auth_client.post("/api/co/vehicles", {"reg": "KH45678"}, format="json").json()
+    live_register.replace(
+        responses.GET, REGISTER_URL, json=with_new_deadline("KH45678", "2028-05-31", "2026-11-20")
+    )
+
+    refreshes = [auth_client.post("/api/co/vehicles/refresh/KH45678") for _ in range(5)]
+
+    assert [r.status_code for r in refreshes] == [200] * 5
+    assert all(r.json()["data"] == linked["data"] for r in refreshes)  # fetch time included
+    assert len(live_register.calls) == 1  # the link's
+    assert not VehicleDataChange.objects.exists()
+
+
+def test_data_older_than_the_minimum_age_is_fetched_again(auth_client, live_register, min_age):
+    live_register.get(REGISTER_URL, json=sample("KH45678"))
+    auth_client.post("/api/co/vehicles", {"reg": "KH45678"}, format="json")
+    eleven_minutes_ago = timezone.now() - datetime.timedelta(minutes=11)
+    Vehicle.objects.update(data_fetched_at=eleven_minutes_ago)
+
+    data = auth_client.post("/api/co/vehicles/refresh/KH45678").json()["data"]
+
+    assert len(live_register.calls) == 2
+    assert data["data_fetched_at"] > eleven_minutes_ago.isoformat()
+
+
+def test_a_fresh_vehicle_in_a_batch_is_left_alone_with_an_outcome_saying_why(
+    live_register, min_age
+):
+    vehicle = VehicleFactory(data_fetched_at=timezone.now() - datetime.timedelta(minutes=3))
+
+    outcome = attempt_vehicle_refresh(vehicle=vehicle, source="command")
+
+    assert outcome.status == RefreshStatus.FRESH
+    assert not outcome.succeeded
+    assert outcome.summary == "Fetched 3 min ago; not fetched again within 10 min."
+    assert not live_register.calls
+
+
+def test_a_zero_minimum_age_always_fetches(auth_client, live_register, settings):
+    settings.REGISTER_REFRESH_MIN_AGE_SECONDS = 0
+    live_register.get(REGISTER_URL, json=sample("KH45678"))
+    auth_client.post("/api/co/vehicles", {"reg": "KH45678"}, format="json")
+
+    for _ in range(3):
+        assert auth_client.post("/api/co/vehicles/refresh/KH45678").status_code == 200
+
+    assert len(live_register.calls) == 4

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from tests.vehicles.conftest import sample
-from vehicles.vegvesen import RegisterError, VehicleNotFound, parse_payload
+from vehicles.register import RegisterError, VehicleNotFound, parse_payload
 
 
 def technical(payload: dict) -> dict:

@@ -1,0 +1,1 @@
+"""Benchmarks that start the app as production runs it (`make bench-*`)."""
