@@ -15,8 +15,9 @@ PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 help:
-	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides);"
-	@echo "             emails (password reset links) are printed in the terminal"
+	@echo "make run     migrate, seed demo data (seed_demo), serve on 0.0.0.0:$(PORT) (PORT=... overrides)"
+	@echo "             with one job worker and the scheduler (beat); Ctrl-C stops all three;"
+	@echo "             emails (password reset links, reminders) are printed in the terminal"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
@@ -60,10 +61,11 @@ run: export DEBUG ?= 1
 run: export ALLOWED_HOSTS ?= *
 run: export EMAIL_URL ?= consolemail://
 run: export PASSWORD_RESET_URL ?= http://localhost:$(PORT)/reset?uid={uid}&token={token}
+run: export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 run: install compilemessages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
 test: install-dev compilemessages
 	$(BIN)/pytest $(PYTEST_ARGS)
