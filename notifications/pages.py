@@ -50,9 +50,7 @@ def unsubscribe(request, token: str):
         "event": Event(event).label if user else "",
         "nonce": nonce,
     }
-    response = TemplateResponse(
-        request, "notifications/unsubscribe.html", context, status=status
-    )
+    response = TemplateResponse(request, "notifications/unsubscribe.html", context, status=status)
     response["Content-Security-Policy"] = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"

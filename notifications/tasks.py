@@ -25,7 +25,8 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     logger.info(
         "Delivered %d notification(s): %s",
         len(notification_ids),
-        ", ".join(f"{status} {count}" for status, count in sorted(outcomes.items())) or "nothing due",
+        ", ".join(f"{status} {count}" for status, count in sorted(outcomes.items()))
+        or "nothing due",
     )
     return dict(outcomes)
 

@@ -18,5 +18,7 @@ urlpatterns = [
 
 page_urlpatterns = [
     # Signed tokens are URL-safe base64 and colons; 300 characters hold any user id and event.
-    re_path(r"^unsubscribe/(?P<token>[A-Za-z0-9_:.\-]{1,300})/?$", pages.unsubscribe, name="unsubscribe"),
+    re_path(
+        r"^unsubscribe/(?P<token>[A-Za-z0-9_:.\-]{1,300})/?$", pages.unsubscribe, name="unsubscribe"
+    ),
 ]

@@ -167,7 +167,9 @@ def send_inspection_reminders(
         if not links:
             return run
         last_pk = links[-1].pk
-        planned = [PlannedReminder(link, link.step) for link in links if link.vehicle_id not in held]
+        planned = [
+            PlannedReminder(link, link.step) for link in links if link.vehicle_id not in held
+        ]
         run.held += len(links) - len(planned)
         if dry_run:
             run.planned.extend(planned)
@@ -254,10 +256,14 @@ def _refresh_stale_vehicles(today: datetime.date, run: ReminderRun) -> set[int]:
             break  # the next vehicle would wait for the same outage
     run.refreshed = len(refreshed)
     run.refresh_failed = len(stale) - len(refreshed)
-    held = set()
-    for vehicle in stale:
-        step = step_for(vehicle.next_inspection_due, today)
-        if vehicle.pk not in refreshed and step is not None:
-            if (today - step_began(step, vehicle.next_inspection_due)).days < HOLD_DAYS:
-                held.add(vehicle.pk)
-    return held
+    return {
+        vehicle.pk
+        for vehicle in stale
+        if vehicle.pk not in refreshed and _days_late(vehicle, today) < HOLD_DAYS
+    }
+
+
+def _days_late(vehicle: Vehicle, today: datetime.date) -> int:
+    """How many days ago the vehicle's current reminder step began (0: today)."""
+    deadline = vehicle.next_inspection_due
+    return (today - step_began(step_for(deadline, today), deadline)).days

@@ -403,7 +403,9 @@ MAX_VEHICLES_PER_USER = env_int("MAX_VEHICLES_PER_USER", default=20, minimum=1)
 # The broker: CELERY_BROKER_URL, else Redis at REDIS_URL, else a folder on the local disk
 # (kombu's filesystem transport), which needs no server but serves one machine only.
 JOBS_DIR = Path(env.str("JOBS_DIR", default=str(BASE_DIR / ".jobs")))
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+)
 if CELERY_BROKER_URL.startswith("filesystem:"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(JOBS_DIR / "broker"),

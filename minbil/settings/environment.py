@@ -99,7 +99,9 @@ def env_crontab(name: str, default: str) -> str:
     try:
         crontab(*fields[:2], fields[4], *fields[2:4])
     except (ValueError, ParseException) as exc:
-        raise ImproperlyConfigured(f"{name} must be {expected}, not {raw!r} ({exc}).") from None
+        raise ImproperlyConfigured(
+            f"{name} must be {expected}, not {raw!r} ({str(exc).rstrip('.')})."
+        ) from None
     return " ".join(fields)
 
 

@@ -5,7 +5,9 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret-but-long-enough-for-hs256")
 # The embedded broker's folder and beat's schedule file: never the project's .jobs/.
-os.environ.setdefault("JOBS_DIR", os.path.join(tempfile.gettempdir(), f"minbil-test-jobs-{os.getpid()}"))
+os.environ.setdefault(
+    "JOBS_DIR", os.path.join(tempfile.gettempdir(), f"minbil-test-jobs-{os.getpid()}")
+)
 
 from minbil.settings.base import *  # noqa: F403
 from minbil.settings.base import DATABASES

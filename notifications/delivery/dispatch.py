@@ -119,9 +119,7 @@ def retry_deliveries() -> dict[str, int]:
         .order_by("next_attempt_at")
         .values_list("pk", "notification_id")[:5000]
     )
-    Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(
-        next_attempt_at=now + QUEUED_GRACE
-    )
+    Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(next_attempt_at=now + QUEUED_GRACE)
     notification_ids = list(dict.fromkeys(notification_id for _, notification_id in due))
     enqueue(notification_ids)
     return {"queued_again": len(notification_ids), "interrupted": interrupted}

@@ -178,9 +178,9 @@ def test_a_permanent_refusal_fails_at_once(user):
 
 def test_a_batch_shares_one_email_connection(django_capture_on_commit_callbacks):
     users = [UserFactory() for _ in range(5)]
-    with mock.patch("minbil.mail.get_connection", wraps=mail.get_connection) as connect:
-        with django_capture_on_commit_callbacks(execute=True):
-            notify_many([request(u, key=f"k-{u.pk}") for u in users])
+    connections = mock.patch("minbil.mail.get_connection", wraps=mail.get_connection)
+    with connections as connect, django_capture_on_commit_callbacks(execute=True):
+        notify_many([request(u, key=f"k-{u.pk}") for u in users])
 
     assert connect.call_count == 1
     assert len(mail.outbox) == 5
@@ -202,7 +202,7 @@ def test_retry_deliveries_queues_what_is_due_and_gives_up_on_interrupted_sends(u
     notify(request(user, key="b"))
     notify(request(user, key="c"))
     now = timezone.now()
-    a, b, c = Delivery.objects.order_by("notification__idempotency_key")
+    a, _, c = Delivery.objects.order_by("notification__idempotency_key")
     Delivery.objects.filter(pk=a.pk).update(next_attempt_at=now - datetime.timedelta(minutes=1))
     Delivery.objects.filter(pk=c.pk).update(
         status="sending", last_attempt_at=now - datetime.timedelta(hours=2)

@@ -11,9 +11,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from contextlib import closing
 from typing import Any
 
 from django.conf import settings
