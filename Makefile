@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders clean
 
 # Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
 # .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-outages 5xx under a Redis stop and PostgreSQL connection exhaustion (gunicorn)"
 	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
 	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
+	@echo "make bench-reminders  the reminder run over 100 000 vehicles and 150 000 links: time, queries"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -93,6 +94,10 @@ bench-outages: install
 # A scratch database: a temporary SQLite file, or DATABASE_URL (REDIS_URL shares the breaker).
 bench-register-outage: install
 	$(BIN)/python -m bench.register_outage
+
+# A scratch database: a temporary SQLite file, or one made next to DATABASE_URL's PostgreSQL one.
+bench-reminders: install
+	$(BIN)/python -m bench.reminders
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts $(MO_FILES)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import Delivery, Notification
-from notifications.services import update_preferences
+from notifications.services import delete_old_notifications, update_preferences
 from tests.factories import UserFactory, VehicleFactory, VehicleLinkFactory
 from tests.threads import run_at_once
 from tests.vehicles.conftest import REGISTER_URL, sample
@@ -343,3 +343,16 @@ def test_a_spent_batch_share_holds_recent_reminders_without_calling_the_register
 
     assert (run.held, run.sent, run.refresh_failed) == (1, 0, 1)
     assert not live_register.calls
+
+
+def test_a_reminder_is_not_sent_again_after_the_delivery_log_is_cleaned_up(remind):
+    link_due_in(-10)
+    remind()
+    Notification.objects.update(created_at=timezone.now() - datetime.timedelta(days=200))
+    delete_old_notifications(days=180)
+
+    run = remind(days(30))  # still overdue, the same deadline
+
+    assert run.sent == 0
+    assert len(mail.outbox) == 1
+    assert not Notification.objects.exists()
