@@ -80,18 +80,6 @@ class ReminderRun:
         )
 
 
-def step_for(deadline: datetime.date, today: datetime.date) -> str | None:
-    """The reminder step that applies today, or None while the deadline is far away."""
-    days_left = (deadline - today).days
-    if days_left < 0:
-        return ReminderStep.OVERDUE
-    if days_left <= LAST_REMINDER_DAYS:
-        return ReminderStep.DAYS_7
-    if days_left <= FIRST_REMINDER_DAYS:
-        return ReminderStep.DAYS_30
-    return None
-
-
 def step_began(step: str, deadline: datetime.date) -> datetime.date:
     """The first day `step` applied to `deadline`."""
     days = {
@@ -240,11 +228,14 @@ def _refresh_stale_vehicles(today: datetime.date, run: ReminderRun) -> set[int]:
     (a failure, or the run stopped at a spent budget or an unavailable register) while the
     reminder is less than `HOLD_DAYS` late.
     """
+    due = dict(
+        due_reminders(today)
+        .filter(vehicle__data_fetched_at__lt=timezone.now() - STALE_AFTER)
+        .values_list("vehicle_id", "step")
+        .distinct()
+    )
     stale = list(
-        Vehicle.objects.filter(
-            pk__in=due_reminders(today).values("vehicle_id"),
-            data_fetched_at__lt=timezone.now() - STALE_AFTER,
-        )
+        Vehicle.objects.filter(pk__in=due)
         .defer("register_payload")
         .order_by("next_inspection_due", "pk")
     )
@@ -259,11 +250,6 @@ def _refresh_stale_vehicles(today: datetime.date, run: ReminderRun) -> set[int]:
     return {
         vehicle.pk
         for vehicle in stale
-        if vehicle.pk not in refreshed and _days_late(vehicle, today) < HOLD_DAYS
+        if vehicle.pk not in refreshed
+        and (today - step_began(due[vehicle.pk], vehicle.next_inspection_due)).days < HOLD_DAYS
     }
-
-
-def _days_late(vehicle: Vehicle, today: datetime.date) -> int:
-    """How many days ago the vehicle's current reminder step began (0: today)."""
-    deadline = vehicle.next_inspection_due
-    return (today - step_began(step_for(deadline, today), deadline)).days

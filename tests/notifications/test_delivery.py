@@ -112,6 +112,24 @@ def test_a_delivery_is_never_sent_twice(user):
     assert len(mail.outbox) == 1
 
 
+def test_two_workers_given_the_same_notification_send_it_once(user, monkeypatch):
+    """Another worker claims the delivery between this one's read and its claim."""
+    notify(request(user))
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    read_preferences = dispatch._stored_preferences
+
+    def another_worker_meanwhile(user_ids):
+        monkeypatch.setattr(dispatch, "_stored_preferences", read_preferences)
+        assert dispatch.deliver(notification_ids=ids) == {"sent": 1}
+        return read_preferences(user_ids)
+
+    monkeypatch.setattr(dispatch, "_stored_preferences", another_worker_meanwhile)
+
+    assert dispatch.deliver(notification_ids=ids) == {}
+    assert len(mail.outbox) == 1
+    assert Delivery.objects.get().attempts == 1
+
+
 def test_a_preference_turned_off_after_queueing_still_skips_the_email(user):
     notify(request(user))
     update_preferences(user=user, changes={"booking.accepted": {"email": False}})
