@@ -6,8 +6,8 @@ vehicles shared by two), deadlines spread evenly over two years around today and
 vehicle's data fresh (so no register call is made: that part is the register's budget, not
 this run's). Then times three runs and counts their queries: the first, when every due owner
 is reminded at once (the run after a deployment), the next day's, which sends the steps that
-began that day, and that day's again, which finds nothing new. Delivery is queued on the embedded broker (a temporary folder), as
-`notify_many` does after the commit; no worker runs.
+began that day, and that day's again, which finds nothing new. Delivery is queued on the
+embedded broker (a temporary folder), as `notify_many` does after the commit; no worker runs.
 
 The database is a temporary SQLite file, or, when `DATABASE_URL` points at PostgreSQL, a
 database created next to it (`<name>_bench_reminders`) and dropped at the end. Target: each

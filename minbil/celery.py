@@ -39,9 +39,11 @@ class Job(Task):
 
 
 @app.on_after_configure.connect
-def _make_local_broker_folders(sender: Celery, **kwargs) -> None:
-    """kombu's filesystem transport expects its folders to exist."""
+def _make_local_folders(sender: Celery, **kwargs) -> None:
+    """Beat's schedule file, and kombu's filesystem transport, expect their folders to exist."""
+    folders = [Path(sender.conf.beat_schedule_filename).parent]
     if sender.conf.broker_url.startswith("filesystem:"):
         options = sender.conf.broker_transport_options
-        for key in ("data_folder_in", "data_folder_out", "control_folder"):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+        folders += [Path(options[key]) for key in ("data_folder_in", "control_folder")]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)

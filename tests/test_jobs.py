@@ -135,3 +135,10 @@ def test_the_procfiles_name_web_worker_and_beat(procfile):
     types = [line.split(":", 1)[0] for line in lines if line and not line.startswith("#")]
 
     assert types == ["web", "worker", "beat"]
+
+
+def test_beats_schedule_folder_is_made_with_any_broker(tmp_path):
+    celery_config(JOBS_DIR=str(tmp_path / "jobs"), REDIS_URL="redis://cache.internal:6379/0")
+
+    assert (tmp_path / "jobs").is_dir()
+    assert not (tmp_path / "jobs" / "broker").exists()
