@@ -437,11 +437,6 @@ CELERY_WORKER_REDIRECT_STDOUTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(JOBS_DIR / "celerybeat-schedule")
 
 
-def _cron(line: str) -> crontab:
-    minute, hour, day_of_month, month, day_of_week = line.split()
-    return crontab(minute, hour, day_of_week, day_of_month, month)
-
-
 # Crontab lines in Europe/Oslo: the nightly register refresh and the daily reminder run.
 REFRESH_SCHEDULE = env_crontab("REFRESH_SCHEDULE", default="0 2 * * *")
 REMINDER_SCHEDULE = env_crontab("REMINDER_SCHEDULE", default="0 9 * * *")
@@ -450,11 +445,11 @@ DELIVERY_LOG_DAYS = env_int("DELIVERY_LOG_DAYS", default=180, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "refresh-vehicles": {
         "task": "vehicles.refresh_vehicles",
-        "schedule": _cron(REFRESH_SCHEDULE),
+        "schedule": REFRESH_SCHEDULE,
     },
     "send-inspection-reminders": {
         "task": "vehicles.send_inspection_reminders",
-        "schedule": _cron(REMINDER_SCHEDULE),
+        "schedule": REMINDER_SCHEDULE,
     },
     # Deliveries waiting for a retry, or whose queued task was lost, go out again.
     "retry-deliveries": {"task": "notifications.retry_deliveries", "schedule": 60.0},

@@ -85,10 +85,10 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return raw.lower()
 
 
-def env_crontab(name: str, default: str) -> str:
+def env_crontab(name: str, default: str) -> crontab:
     """
     A crontab line of five fields, `minute hour day-of-month month day-of-week` (`0 2 * * *`),
-    read in the jobs' time zone; returned with single spaces once Celery's parser accepts it.
+    as Celery's schedule (in the jobs' time zone).
     """
     raw = _raw(name) or default
     fields = raw.split()
@@ -96,13 +96,13 @@ def env_crontab(name: str, default: str) -> str:
     expected += repr(default)
     if len(fields) != 5:
         raise _refuse(name, expected, raw)
+    minute, hour, day_of_month, month, day_of_week = fields
     try:
-        crontab(*fields[:2], fields[4], *fields[2:4])
+        return crontab(minute, hour, day_of_week, day_of_month, month)
     except (ValueError, ParseException) as exc:
         raise ImproperlyConfigured(
             f"{name} must be {expected}, not {raw!r} ({str(exc).rstrip('.')})."
         ) from None
-    return " ".join(fields)
 
 
 def env_rate(name: str, default: str) -> str:
