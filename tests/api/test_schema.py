@@ -116,9 +116,12 @@ def test_success_envelopes_carry_the_real_data_shape(schema):
     assert set(components[export]["properties"]) == {
         "account",
         "vehicles",
+        "inspection_reminders",
         "notification_preferences",
+        "notifications_sent",
     }
-    assert components[export]["properties"]["vehicles"]["type"] == "array"
+    for section in ("vehicles", "inspection_reminders", "notifications_sent"):
+        assert components[export]["properties"][section]["type"] == "array"
 
 
 def test_account_deletion_documents_its_password_body(schema):

@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from notifications.models import Delivery, Notification
 from notifications.services import delete_old_notifications, update_preferences
@@ -356,3 +357,21 @@ def test_a_reminder_is_not_sent_again_after_the_delivery_log_is_cleaned_up(remin
     assert run.sent == 0
     assert len(mail.outbox) == 1
     assert not Notification.objects.exists()
+
+
+def test_the_owners_export_lists_the_reminders_and_what_was_sent(remind):
+    link = link_due_in(3)
+    link_due_in(4)  # someone else's
+    remind()
+    client = APIClient()
+    client.force_authenticate(link.user)
+
+    document = client.get("/api/co/me/export").json()["data"]
+
+    [reminder] = document["inspection_reminders"]
+    assert reminder["registration_number"] == link.vehicle.registration_number
+    assert (reminder["deadline"], reminder["step"]) == (days(3).isoformat(), "7_days")
+    [sent] = document["notifications_sent"]
+    assert sent["event"] == "inspection.due"
+    assert sent["reference"] == link.vehicle.registration_number
+    assert (sent["channel"], sent["status"], sent["address"]) == ("email", "sent", link.user.email)
