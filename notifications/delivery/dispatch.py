@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,6 +45,8 @@ CHUNK = 100
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
+# Deliveries `retry_deliveries` queues again at most per run (every minute).
+RETRIES_PER_SWEEP = 5000
 # A queued delivery whose task has not run by then is queued again by `retry_deliveries`.
 QUEUED_GRACE = timedelta(minutes=5)
 # A delivery still `sending` this long after its claim was interrupted (its task's hard time
@@ -117,7 +120,7 @@ def retry_deliveries() -> dict[str, int]:
     due = list(
         Delivery.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
-        .values_list("pk", "notification_id")[:5000]
+        .values_list("pk", "notification_id")[:RETRIES_PER_SWEEP]
     )
     Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(next_attempt_at=now + QUEUED_GRACE)
     notification_ids = list(dict.fromkeys(notification_id for _, notification_id in due))
@@ -154,6 +157,10 @@ def _attempt(delivery: Delivery, send: Callable[[Notification], Sent]) -> str:
         sent = send(delivery.notification)
     except DeliveryFailed as exc:
         fields = _failure(delivery, exc.reason, transient=exc.transient)
+    except SoftTimeLimitExceeded:
+        # The job's time is up: this delivery stays `sending` (it may have gone out), the
+        # rest of the batch stays queued for `retry_deliveries`.
+        raise
     except Exception:
         # Deliberately broad: a bug in one message (a template error, say) must not stop the
         # batch or leave the delivery `sending`. Logged in full here, never retried.

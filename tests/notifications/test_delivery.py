@@ -9,6 +9,7 @@ import smtplib
 from unittest import mock
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -251,3 +252,22 @@ def test_the_cleanup_deletes_notifications_and_their_log_after_the_retention(use
     assert list(Notification.objects.values_list("idempotency_key", flat=True)) == ["new"]
     assert Delivery.objects.count() == 1
     assert delete_old_notifications(days=180, chunk=1) == 0
+
+
+def test_a_job_out_of_time_leaves_the_rest_of_its_batch_queued():
+    users = [UserFactory() for _ in range(3)]
+    ids = notify_many([request(u, key=f"t-{u.pk}") for u in users])
+    sends = []
+
+    def slow_send(*args, **kwargs):
+        sends.append(1)
+        if len(sends) == 2:
+            raise SoftTimeLimitExceeded()
+        return 1
+
+    backend = "django.core.mail.backends.locmem.EmailBackend.send_messages"
+    with mock.patch(backend, slow_send), pytest.raises(SoftTimeLimitExceeded):
+        dispatch.deliver(notification_ids=ids)
+
+    statuses = list(Delivery.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == ["sent", "sending", "queued"]
