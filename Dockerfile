@@ -1,6 +1,9 @@
-# MinBil backend: gunicorn serving the Django app on $PORT.
+# MinBil backend: gunicorn serving the Django app on $PORT, and the job engine's processes.
+# The process types (as in Procfile):
 #   docker build -t minbil .
-#   docker run --env-file .env -p 8000:8000 minbil                  # serve
+#   docker run --env-file .env -p 8000:8000 minbil                  # web: serve (the CMD)
+#   docker run --env-file .env minbil celery -A minbil worker       # worker: one or more
+#   docker run --env-file .env minbil celery -A minbil beat         # beat: exactly one
 #   docker run --env-file .env minbil python manage.py migrate      # once per release
 FROM python:3.11-slim
 
@@ -19,10 +22,11 @@ RUN pip install -r requirements.txt
 
 COPY --chown=minbil:minbil . .
 # Translation catalogues compiled from locale/*/LC_MESSAGES/django.po; collected static files
-# (admin, API docs) are served by WhiteNoise from the image.
+# (admin, API docs) are served by WhiteNoise from the image. /app/.jobs (JOBS_DIR) holds beat's
+# schedule file.
 RUN pybabel compile --domain=django --directory=locale --statistics \
     && SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \
-    && mkdir -p /app/media && chown minbil:minbil /app/media
+    && mkdir -p /app/media /app/.jobs && chown minbil:minbil /app/media /app/.jobs
 
 USER minbil
 EXPOSE 8000

@@ -2,7 +2,7 @@
 Where a request goes: `/api/auth/...` and `/api/co/me...` (accounts), `/api/co/...` (car-owner
 API: vehicles and notification settings), `/admin/` (support staff), `/healthz` and `/readyz`
 (liveness and readiness probes), `/media/...` (local photos behind signed URLs), `/reset` (the
-password reset link's page).
+password reset link's page), `/unsubscribe/...` (notification emails' unsubscribe link).
 """
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from minbil.accounts.urls import account_urlpatterns, auth_urlpatterns, page_urlpatterns
 from minbil.api.views import healthz, media, readyz
+from notifications.urls import page_urlpatterns as notification_page_urlpatterns
 
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
@@ -29,4 +30,6 @@ urlpatterns = [
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # The password reset link's page, for when no app handles the link (`make run`).
     *page_urlpatterns,
+    # The one-click unsubscribe link of notification emails.
+    *notification_page_urlpatterns,
 ]

@@ -1,29 +1,45 @@
 """
 The catalogue of notification events and channels, and their defaults.
 
-This is the only place that knows which events exist. Everything else (validation, the
+This is the only place that knows which events exist (the published excerpt's seven, which
+always stay, and those added since). Everything else (validation, the
 API's full `preferences` object, `allows`/`recipients`, the admin grid) is derived from it.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Event(models.TextChoices):
-    BOOKING_REQUESTED = "booking.requested", "Booking requested"
-    BOOKING_ACCEPTED = "booking.accepted", "Booking accepted"
-    BOOKING_DECLINED = "booking.declined", "Booking declined"
-    BOOKING_UPDATED = "booking.updated", "Booking updated"
-    BOOKING_COMPLETED = "booking.completed", "Booking completed"
-    MESSAGE_NEW = "message.new", "New message"
-    RATING_REMINDER = "rating.reminder", "Rating reminder"
+    """Labels are shown to owners (the unsubscribe page) and to staff, in their language."""
+
+    BOOKING_REQUESTED = "booking.requested", _("Booking requested")
+    BOOKING_ACCEPTED = "booking.accepted", _("Booking accepted")
+    BOOKING_DECLINED = "booking.declined", _("Booking declined")
+    BOOKING_UPDATED = "booking.updated", _("Booking updated")
+    BOOKING_COMPLETED = "booking.completed", _("Booking completed")
+    MESSAGE_NEW = "message.new", _("New message")
+    RATING_REMINDER = "rating.reminder", _("Rating reminder")
+    # Added since the first release: clients must tolerate events they do not know.
+    INSPECTION_DUE = "inspection.due", _("EU-kontroll due")
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PUSH = "push", "Push"
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("Push")
 
 
 EVENTS: tuple[str, ...] = tuple(Event.values)
+# The events of the published API excerpt: they always stay in the catalogue.
+FIRST_RELEASE_EVENTS: tuple[str, ...] = (
+    "booking.requested",
+    "booking.accepted",
+    "booking.declined",
+    "booking.updated",
+    "booking.completed",
+    "message.new",
+    "rating.reminder",
+)
 CHANNELS: tuple[str, ...] = tuple(Channel.values)
 
 # What a user who never changed anything receives: everything, on both channels.

@@ -1,7 +1,11 @@
-"""Per-user notification choices, stored as deviations from the catalogue's defaults."""
+"""
+Per-user notification choices (stored as deviations from the catalogue's defaults), the
+notifications other parts of MinBil send, and their delivery log.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from notifications.catalogue import Channel, Event
 
@@ -38,3 +42,92 @@ class NotificationPreference(models.Model):
     def __str__(self) -> str:
         state = "on" if self.enabled else "off"
         return f"{self.user} {self.event}/{self.channel}: {state}"
+
+
+class Notification(models.Model):
+    """
+    One event for one user, as a part of MinBil asked for it (`notifications.services.notify`):
+    what to say, and the idempotency key that makes asking twice harmless (unique: the
+    database, not a check before the insert, decides which of two concurrent calls creates
+    it). Its `Delivery` rows record each channel.
+
+    What to say is either an email `template` rendered with `context` in the owner's
+    language at delivery time, or a `title` and `body` given as they are. `reference` is free
+    text for support to search (a plate, a booking number); notifications never interpret it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(max_length=64, choices=Event.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    template = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="Key-value data for the apps.")
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    # The `notify` call that created the row: tells a call which of its rows it inserted
+    # when an insert-or-ignore skipped the others.
+    batch = models.UUIDField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} for {self.user}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED_BY_PREFERENCE = "skipped_by_preference", "Skipped by preference"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """
+    The delivery log: one notification on one channel. Created `queued` with the
+    notification (an outbox: `retry_deliveries` sends what a lost task left behind); a worker
+    claims it (`sending`), then records what happened: `sent` with the provider's message id,
+    `skipped_by_preference`, `retrying` after a transient failure (at `next_attempt_at`), or
+    `failed` with the reason.
+    """
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        max_length=32, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    address = models.CharField(
+        max_length=254, blank=True, help_text="Where it went, e.g. the email address then."
+    )
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_unique_per_channel"
+            ),
+        ]
+        indexes = [
+            # retry_deliveries: what is waiting, by when it is due.
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification} by {self.channel}: {self.status}"

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
 from notifications.catalogue import DEFAULTS, default_for
-from notifications.models import NotificationPreference
+from notifications.models import Delivery, NotificationPreference
 
 User = get_user_model()
 
@@ -37,6 +37,15 @@ def exported_preferences(*, user) -> dict:
         "effective": effective_preferences(user=user),
         "changed": list(changed.values("event", "channel", "enabled", "updated_at")),
     }
+
+
+def exported_deliveries(*, user) -> QuerySet[Delivery]:
+    """The owner's delivery log, newest first, for their data export."""
+    return (
+        Delivery.objects.filter(notification__user=user)
+        .select_related("notification")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def allows(user, event: str, channel: str) -> bool:

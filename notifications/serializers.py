@@ -97,3 +97,16 @@ class ExportedPreferencesSerializer(serializers.Serializer):
     changed = ChangedPreferenceSerializer(
         many=True, help_text="The values the owner changed from the default, and when."
     )
+
+
+class ExportedDeliverySerializer(serializers.Serializer):
+    """One entry of the owner's delivery log in their data export."""
+
+    event = serializers.CharField(source="notification.event")
+    reference = serializers.CharField(source="notification.reference")
+    channel = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    address = serializers.CharField()
+    created_at = UtcDateTimeField()
+    sent_at = UtcDateTimeField(allow_null=True)

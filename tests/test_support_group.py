@@ -1,6 +1,6 @@
 """
-The "Support" group made by data migrations: view-only, plus refreshing from the register and
-deleting an owner's account.
+The "Support" group made by data migrations: view-only (the delivery log and the reminders
+issued included), plus refreshing from the register and deleting an owner's account.
 """
 
 import pytest
@@ -12,9 +12,12 @@ from minbil.accounts.models import SUPPORT_GROUP
 SUPPORT_PERMISSIONS = {
     "accounts.delete_account",
     "accounts.view_user",
+    "notifications.view_delivery",
+    "notifications.view_notification",
     "notifications.view_notificationpreference",
     "vehicles.refresh_vehicle",
     "vehicles.view_vehicle",
+    "vehicles.view_inspectionreminder",
     "vehicles.view_vehicledatachange",
     "vehicles.view_vehiclelink",
 }
@@ -31,6 +34,7 @@ def permissions_of(group: Group) -> set[str]:
 
 @pytest.mark.django_db
 def test_the_migrations_create_the_support_group_with_view_refresh_and_delete_permissions():
+    """View-only everywhere, the delivery log and the reminders issued included."""
     assert permissions_of(Group.objects.get(name=SUPPORT_GROUP)) == SUPPORT_PERMISSIONS
 
 

@@ -23,6 +23,7 @@ from vehicles import register, services
 from vehicles.models import (
     INSPECTION_DUE_SOON_DAYS,
     ChangeSource,
+    InspectionReminder,
     InspectionStatus,
     Vehicle,
     VehicleDataChange,
@@ -157,6 +158,30 @@ class UserVehicleLinkInline(admin.TabularInline):
         return vehicle_link(link.vehicle)
 
 
+class InspectionReminderInline(admin.TabularInline):
+    """
+    On a vehicle's page: the EU-kontroll reminders issued, per owner, deadline and step (the
+    delivery log under Notifications says whether and how each went out).
+    """
+
+    model = InspectionReminder
+    fields = ("owner", "deadline", "step", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "EU-kontroll reminders"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").order_by("-created_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="owner")
+    def owner(self, reminder: InspectionReminder) -> str:
+        return user_link(reminder.user)
+
+
 # A user's page lists the vehicles they have linked.
 UserAdmin.add_inline(UserVehicleLinkInline)
 
@@ -181,7 +206,7 @@ class VehicleAdmin(PlateSearchMixin, admin.ModelAdmin):
     search_fields = ("registration_number", "vin")
     ordering = ("registration_number",)
     actions = ["refresh_from_register"]
-    inlines = [VehicleLinkInline]
+    inlines = [VehicleLinkInline, InspectionReminderInline]
     fieldsets = (
         (
             "Vehicle",

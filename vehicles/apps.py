@@ -17,8 +17,11 @@ class VehiclesConfig(AppConfig):
             photo_cleanup,  # noqa: F401 (connects the post_delete receiver)
             register,
         )
-        from vehicles.selectors import vehicle_links_for
-        from vehicles.serializers import ExportedVehicleLinkSerializer
+        from vehicles.selectors import inspection_reminders_for, vehicle_links_for
+        from vehicles.serializers import (
+            ExportedInspectionReminderSerializer,
+            ExportedVehicleLinkSerializer,
+        )
 
         checks.register(register.check_mode, "vehicles")
         # /healthz says which register answers; /readyz shows its breaker and budget.
@@ -29,6 +32,13 @@ class VehiclesConfig(AppConfig):
             "vehicles",
             source=vehicle_links_for,
             serializer=ExportedVehicleLinkSerializer,
+            many=True,
+        )
+        # ... and the EU-kontroll reminders issued to them.
+        register_export_section(
+            "inspection_reminders",
+            source=inspection_reminders_for,
+            serializer=ExportedInspectionReminderSerializer,
             many=True,
         )
 

@@ -151,11 +151,15 @@ class VehicleLink(models.Model):
 
 
 class ChangeSource(models.TextChoices):
-    """Who asked for a refresh: an owner through the API, staff in the admin, or a command."""
+    """
+    Who asked for a refresh: an owner through the API, staff in the admin, a command, or a
+    scheduled job (the nightly refresh, the reminders' refresh of old data).
+    """
 
     API = "api", "API"
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Command"
+    JOB = "job", "Scheduled job"
 
 
 class VehicleDataChange(models.Model):
@@ -227,3 +231,42 @@ def describe_tyres(tyres: list[dict[str, Any]]) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = "—" if value is None or value == "" else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ReminderStep(models.TextChoices):
+    """The EU-kontroll reminders of one deadline, in the order they come."""
+
+    DAYS_30 = "30_days", "30 days before"
+    DAYS_7 = "7_days", "7 days before"
+    OVERDUE = "overdue", "Overdue"
+
+
+class InspectionReminder(models.Model):
+    """
+    An EU-kontroll reminder issued to one owner for one vehicle, deadline and step: the
+    record that makes each of them go out exactly once. The unique constraint decides
+    between concurrent runs, and the row outlives the delivery log (which is deleted after
+    `DELIVERY_LOG_DAYS`), so an old overdue deadline is never reminded of again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inspection_reminders"
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="inspection_reminders"
+    )
+    deadline = models.DateField()
+    step = models.CharField(max_length=16, choices=ReminderStep.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "vehicle", "deadline", "step"],
+                name="inspection_reminder_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle} {self.deadline} {self.step} for {self.user}"

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import DomainError
-from vehicles.models import Vehicle, VehicleLink
+from vehicles.models import InspectionReminder, Vehicle, VehicleLink
 
 
 class VehicleNotLinked(DomainError):
@@ -25,6 +25,16 @@ def vehicle_links_for(*, user) -> QuerySet[VehicleLink]:
         .select_related("vehicle")
         .defer("vehicle__register_payload")
         .order_by("-is_primary", "-updated_at", "-pk")
+    )
+
+
+def inspection_reminders_for(*, user) -> QuerySet[InspectionReminder]:
+    """The EU-kontroll reminders issued to the user, newest first, with their vehicles."""
+    return (
+        InspectionReminder.objects.filter(user=user)
+        .select_related("vehicle")
+        .only("deadline", "step", "created_at", "vehicle__registration_number")
+        .order_by("-created_at", "-pk")
     )
 
 

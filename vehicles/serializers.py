@@ -240,3 +240,12 @@ class ExportedVehicleLinkSerializer(serializers.Serializer):
     get_nickname = VehicleLinkSummarySerializer.get_nickname
     get_image_url = VehicleLinkSummarySerializer.get_image_url
     get_thumbnail_url = VehicleLinkSummarySerializer.get_thumbnail_url
+
+
+class ExportedInspectionReminderSerializer(serializers.Serializer):
+    """One EU-kontroll reminder issued to the owner, in their data export."""
+
+    registration_number = serializers.CharField(source="vehicle.registration_number")
+    deadline = serializers.DateField()
+    step = serializers.CharField()
+    created_at = UtcDateTimeField()

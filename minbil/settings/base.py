@@ -12,12 +12,14 @@ from pathlib import Path
 
 import environ
 from botocore.config import Config as BotoConfig
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from minbil.logs import logging_config
 from minbil.settings.environment import (
     env_choice,
+    env_crontab,
     env_flag,
     env_int,
     env_number,
@@ -395,6 +397,78 @@ REGISTER_BATCH_SHARE = env_number("REGISTER_BATCH_SHARE", default=0.8, maximum=1
 REGISTER_LOOKUP_THROTTLE_RATE = env_rate("REGISTER_LOOKUP_THROTTLE_RATE", default="30/hour")
 
 MAX_VEHICLES_PER_USER = env_int("MAX_VEHICLES_PER_USER", default=20, minimum=1)
+
+# --- Background jobs (Celery: minbil/celery.py) ---------------------------------------------
+
+# The broker: CELERY_BROKER_URL, else Redis at REDIS_URL, else a folder on the local disk
+# (kombu's filesystem transport), which needs no server but serves one machine only.
+JOBS_DIR = Path(env.str("JOBS_DIR", default=str(BASE_DIR / ".jobs")))
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+)
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(JOBS_DIR / "broker"),
+        "data_folder_out": str(JOBS_DIR / "broker"),
+        "control_folder": str(JOBS_DIR / "control"),
+    }
+else:
+    # Enqueueing never hangs on a dead broker; a task unacknowledged for an hour (its worker
+    # died) goes back to the queue, which is longer than any task may run (acks_late tasks).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": 3600,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tasks return small summaries for the log; nobody waits for a result, so there is no backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# One task at a time per worker process: the jobs are long, and acks_late ones would otherwise
+# hold prefetched messages a crashed process never runs.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Django's LOGGING formats every line (time, level, logger); the console email backend
+# writes to stdout, which stays the terminal instead of becoming warning lines.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_REDIRECT_STDOUTS = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(JOBS_DIR / "celerybeat-schedule")
+
+
+# Crontab lines in Europe/Oslo: the nightly register refresh and the daily reminder run.
+REFRESH_SCHEDULE = env_crontab("REFRESH_SCHEDULE", default="0 2 * * *")
+REMINDER_SCHEDULE = env_crontab("REMINDER_SCHEDULE", default="0 9 * * *")
+# Notifications and their delivery log are deleted this many days after they were created.
+DELIVERY_LOG_DAYS = env_int("DELIVERY_LOG_DAYS", default=180, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "refresh-vehicles": {
+        "task": "vehicles.refresh_vehicles",
+        "schedule": REFRESH_SCHEDULE,
+    },
+    "send-inspection-reminders": {
+        "task": "vehicles.send_inspection_reminders",
+        "schedule": REMINDER_SCHEDULE,
+    },
+    # Deliveries waiting for a retry, or whose queued task was lost, go out again.
+    "retry-deliveries": {"task": "notifications.retry_deliveries", "schedule": 60.0},
+    "clean-delivery-log": {
+        "task": "notifications.clean_delivery_log",
+        "schedule": crontab(minute=30, hour=3),
+    },
+}
+
+# --- Notifications -------------------------------------------------------------------------
+
+# Unsubscribe links in notification emails (List-Unsubscribe) point here: the address the
+# owners' mail clients reach this app at.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:5000").rstrip("/")
+if not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an http(s) address such as https://api.minbil.no, "
+        f"not {PUBLIC_BASE_URL!r}."
+    )
 
 # --- Security (production) -----------------------------------------------------------------
 

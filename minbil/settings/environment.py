@@ -10,6 +10,7 @@ import math
 import os
 import re
 
+from celery.schedules import ParseException, crontab
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -82,6 +83,26 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if raw.lower() not in choices:
         raise _refuse(name, " or ".join(choices), raw)
     return raw.lower()
+
+
+def env_crontab(name: str, default: str) -> crontab:
+    """
+    A crontab line of five fields, `minute hour day-of-month month day-of-week` (`0 2 * * *`),
+    as Celery's schedule (in the jobs' time zone).
+    """
+    raw = _raw(name) or default
+    fields = raw.split()
+    expected = "a crontab of five fields (minute hour day-of-month month day-of-week), such as "
+    expected += repr(default)
+    if len(fields) != 5:
+        raise _refuse(name, expected, raw)
+    minute, hour, day_of_month, month, day_of_week = fields
+    try:
+        return crontab(minute, hour, day_of_week, day_of_month, month)
+    except (ValueError, ParseException) as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be {expected}, not {raw!r} ({str(exc).rstrip('.')})."
+        ) from None
 
 
 def env_rate(name: str, default: str) -> str:

@@ -4,6 +4,10 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret-but-long-enough-for-hs256")
+# The embedded broker's folder and beat's schedule file: never the project's .jobs/.
+os.environ.setdefault(
+    "JOBS_DIR", os.path.join(tempfile.gettempdir(), f"minbil-test-jobs-{os.getpid()}")
+)
 
 from minbil.settings.base import *  # noqa: F403
 from minbil.settings.base import DATABASES
@@ -23,6 +27,11 @@ REGISTER_NOT_FOUND_TTL_SECONDS = 0
 REGISTER_REFRESH_MIN_AGE_SECONDS = 0
 REGISTER_DAILY_BUDGET = 0
 REGISTER_MAX_CONCURRENT_CALLS = 100
+
+# Tasks run in the test's own process and transaction (Celery's eager mode); the tests that
+# need a real broker start a worker themselves (tests/test_worker.py).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
 
 # Media never lands in the repository: a temporary folder for the run (tests/conftest.py
 # gives each test a folder of its own as well).

@@ -67,10 +67,11 @@ def test_preference_grid_marks_values_that_differ_from_the_defaults(support_clie
     content = support_client.get(f"{USERS}{user.pk}/change/").content.decode()
 
     cells = grid_cells(content)
-    assert len(cells) == 7 * 2
+    assert len(cells) == 8 * 2  # the excerpt's seven events and inspection.due
+    assert "EU-kontroll due <code>inspection.due</code>" in content
     assert cells[:2] == ["on", "<strong>off</strong> (changed)"]  # booking.requested
     assert cells.count("<strong>off</strong> (changed)") == 2
-    assert cells.count("on") == 12
+    assert cells.count("on") == 14
 
 
 def test_preference_grid_of_a_user_who_changed_nothing_is_all_defaults(support_client):
@@ -78,7 +79,7 @@ def test_preference_grid_of_a_user_who_changed_nothing_is_all_defaults(support_c
 
     cells = grid_cells(support_client.get(f"{USERS}{user.pk}/change/").content.decode())
 
-    assert cells == ["on"] * 14
+    assert cells == ["on"] * 16
 
 
 def test_support_cannot_change_a_user(support_client):

@@ -35,6 +35,28 @@ def test_get_returns_every_event_and_channel_with_defaults_on(auth_client):
     assert list(response.json()["preferences"]) == list(EVENTS)
 
 
+def test_the_excerpts_seven_events_stay_and_inspection_due_joins_them(auth_client):
+    preferences = auth_client.get(URL).json()["preferences"]
+
+    assert set(SEED_EXAMPLE) < set(preferences)
+    assert preferences["inspection.due"] == {"email": True, "push": True}
+    assert len(preferences) == 8
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_inspection_due_can_be_turned_off_like_any_event(auth_client, user, method):
+    body = {"inspection.due": {"email": False}}
+
+    response = getattr(auth_client, method)(URL, body, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["preferences"]["inspection.due"] == {"email": False, "push": True}
+    assert auth_client.get(URL).json()["preferences"]["inspection.due"]["email"] is False
+    assert NotificationPreference.objects.filter(
+        user=user, event="inspection.due", channel="email", enabled=False
+    ).exists()
+
+
 def test_anonymous_is_401(api_client):
     assert api_client.get(URL).status_code == 401
     assert api_client.put(URL, {}, format="json").status_code == 401

@@ -8,6 +8,10 @@ Look-ups happen outside database transactions: a slow register never holds a loc
 
 import datetime
 import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -17,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vehicles.models import ChangeSource, Vehicle, VehicleDataChange, describe_changes
+from vehicles.register.due import vehicles_due_for_refresh
 from vehicles.register.errors import (
     BatchShareExhausted,
     RegisterError,
@@ -180,6 +185,68 @@ def attempt_vehicle_refresh(*, vehicle: Vehicle, source: str) -> RefreshOutcome:
         )
     status = RefreshStatus.CHANGED if changes else RefreshStatus.UNCHANGED
     return RefreshOutcome(vehicle, status, changes=changes)
+
+
+def refresh_each(
+    vehicles: Iterable[Vehicle], *, source: str, until: float | None = None
+) -> Iterator[RefreshOutcome]:
+    """
+    `attempt_vehicle_refresh` for each vehicle in turn (a batch: its share of the day's
+    budget applies). Ends after the first outcome that finds the quota or the batch share
+    spent (yielded too: every later call would be refused), or once `time.monotonic()`
+    passes `until`, so the rest is left for the next run.
+    """
+    for vehicle in vehicles:
+        if until is not None and time.monotonic() >= until:
+            return
+        outcome = attempt_vehicle_refresh(vehicle=vehicle, source=source)
+        yield outcome
+        if outcome.status == RefreshStatus.QUOTA_EXHAUSTED:
+            return
+
+
+@dataclass
+class ScheduledRefresh:
+    """What the nightly refresh did: outcomes by status, and why it stopped early, if it did."""
+
+    outcomes: Counter = field(default_factory=Counter)
+    left: int = 0
+    stopped: str = ""
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{status} {n}" for status, n in sorted(self.outcomes.items()))
+        line = f"Register refresh: {counts or 'nothing due'}"
+        if self.stopped:
+            line += f"; stopped ({self.stopped}), {self.left} left for the next run"
+        return line
+
+
+def refresh_stored_vehicles(
+    *, stale_after: datetime.timedelta, time_budget: datetime.timedelta
+) -> ScheduledRefresh:
+    """
+    The nightly refresh: stored vehicles whose data is older than `stale_after`, most
+    urgent first (`vehicles_due_for_refresh`), within the batch share of the day's budget and
+    `time_budget`. Changes are recorded as from a scheduled job.
+    """
+    due = vehicles_due_for_refresh(stale_after=stale_after)
+    total = due.count()
+    until = time.monotonic() + time_budget.total_seconds()
+    run = ScheduledRefresh()
+    done = 0
+    # Closed explicitly: a run that stops early must not leave PostgreSQL's server-side
+    # cursor open until garbage collection.
+    with closing(due.iterator(chunk_size=200)) as vehicles:
+        for outcome in refresh_each(vehicles, source=ChangeSource.JOB, until=until):
+            if outcome.status == RefreshStatus.QUOTA_EXHAUSTED:
+                run.stopped = outcome.summary
+                break
+            done += 1
+            run.outcomes[outcome.status] += 1
+    run.left = total - done
+    if run.left and not run.stopped:
+        run.stopped = "time budget spent"
+    return run
 
 
 def describe_wait(seconds: int) -> str:

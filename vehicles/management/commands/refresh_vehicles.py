@@ -24,8 +24,8 @@ from vehicles.register import (
     NEVER_FETCHED,
     RefreshOutcome,
     RefreshStatus,
-    attempt_vehicle_refresh,
     fetched_recently,
+    refresh_each,
     vehicles_due_for_refresh,
 )
 
@@ -173,18 +173,18 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stdout, taken) if self.stdout.isatty() else None
         stopped_by: RefreshOutcome | None = None
         done = 0
-        for vehicle in vehicles:
-            if bar:
-                bar.show(done, vehicle.display_registration_number)
-            outcome = attempt_vehicle_refresh(vehicle=vehicle, source=ChangeSource.COMMAND)
+        if bar:
+            bar.show(done)
+        for outcome in refresh_each(vehicles, source=ChangeSource.COMMAND):
             if outcome.status == RefreshStatus.QUOTA_EXHAUSTED:
                 stopped_by = outcome
                 break
             done += 1
             counts[outcome.status] += 1
             self._report(outcome, bar)
+            if bar:
+                bar.show(done, outcome.vehicle.display_registration_number)
         if bar:
-            bar.show(done)
             bar.finish()
 
         left = taken - done
