@@ -1,9 +1,11 @@
 """`/api/co/vehicles`: the owner's vehicles, in the excerpt's shapes."""
 
 from rest_framework import status, viewsets
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from minbil.api.limits import accepts_upload
+from minbil.api.parsers import JSONParser
 from vehicles import services
 from vehicles.plates import normalize_registration_number
 from vehicles.schema import (
@@ -44,6 +46,7 @@ class VehicleViewSet(viewsets.ViewSet):
         context = {"request": request}
         return Response(VehicleLinkSummarySerializer(links, many=True, context=context).data)
 
+    @accepts_upload
     def create(self, request):
         serializer = VehicleLinkCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,6 +59,7 @@ class VehicleViewSet(viewsets.ViewSet):
         plate = normalize_registration_number(reg)
         return self._detail(request, get_vehicle_link(user=request.user, registration_number=plate))
 
+    @accepts_upload
     def update(self, request, reg: str):
         plate = normalize_registration_number(reg)
         serializer = VehicleLinkUpdateInputSerializer(data=request.data)
@@ -65,6 +69,7 @@ class VehicleViewSet(viewsets.ViewSet):
         )
         return self._detail(request, link)
 
+    @accepts_upload
     def partial_update(self, request, reg: str):
         return self.update(request, reg)
 

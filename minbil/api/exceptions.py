@@ -9,16 +9,19 @@ answers that never reach a view (an unknown path, an oversized body), used by
 
 import logging
 import math
+from itertools import islice
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from minbil.api.limits import UPLOAD_LIMIT, PayloadTooLarge
 from minbil.api.renderers import build_meta
 from minbil.errors import DomainError
 
@@ -32,6 +35,7 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This method is not allowed on this address."),
     406: ("not_acceptable", "This endpoint only answers application/json."),
+    411: ("length_required", "Send the body with a Content-Length header."),
     413: ("payload_too_large", "The request body is too large."),
     415: ("unsupported_media_type", "This content type is not supported here."),
     429: ("throttled", "Too many requests. Try again later."),
@@ -41,22 +45,39 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = STATUS_ERRORS[413][1]
+# An error names at most this many offending keys per object, and how many there are in all.
+MAX_ERROR_KEYS = 20
+ERROR_COUNT_KEY = "error_count"
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    return {"error": {"code": code, "message": message, "details": bounded(details or {})}}
 
 
-def error_response(request, status_code: int, message: str | None = None) -> JsonResponse:
+def bounded(details: dict[str, Any]) -> dict[str, Any]:
+    """
+    At most `MAX_ERROR_KEYS` keys per object, nested ones included, plus `error_count` (how
+    many offending keys there are in all) where some were left out: a body of 178 000 unknown
+    keys is answered with a small error, not a copy of itself.
+    """
+    if len(details) <= MAX_ERROR_KEYS:
+        return {key: _bounded_value(value) for key, value in details.items()}
+    shown = dict(islice(details.items(), MAX_ERROR_KEYS))
+    return {**bounded(shown), ERROR_COUNT_KEY: len(details)}
+
+
+def _bounded_value(value: Any) -> Any:
+    return bounded(value) if isinstance(value, dict) else value
+
+
+def error_response(
+    request, status_code: int, message: str | None = None, details: dict | None = None
+) -> JsonResponse:
     """An error envelope for answers produced outside DRF (see `ApiErrorMiddleware`)."""
     code, default_message = STATUS_ERRORS.get(
         status_code, ("client_error" if status_code < 500 else "server_error", "Request failed.")
     )
-    body = error_body(code, message or default_message)
+    body = error_body(code, message or default_message, details)
     body["meta"] = build_meta(request)
     return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
 
@@ -75,8 +96,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         # The database is unavailable: answered as 503 by DatabaseUnavailableMiddleware, for
         # API and non-API paths alike. Returning None makes DRF re-raise it.
         return None
-    if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap, DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(UPLOAD_LIMIT)
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many multipart fields
         exc = exceptions.ParseError(str(exc) or STATUS_ERRORS[400][1])
 
@@ -96,15 +117,24 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(detail, dict):
-            fields = ", ".join(detail)
-            return "validation_error", f"Some fields are invalid: {fields}.", detail
+            return "validation_error", _invalid_fields_message(detail), detail
         messages = detail if isinstance(detail, list) else [detail]
         return "validation_error", str(messages[0]), {"non_field_errors": messages}
     if isinstance(detail, dict):
         # simplejwt's token errors: {"detail": ..., "code": ..., "messages": [...]}
         message = str(detail.get("detail", STATUS_ERRORS.get(exc.status_code, ("", ""))[1]))
         return str(detail.get("code") or exc.default_code), message, {}
-    details = {}
+    details = dict(getattr(exc, "details", None) or {})
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details = {"retry_after": math.ceil(exc.wait)}
+        details["retry_after"] = math.ceil(exc.wait)
     return str(getattr(detail, "code", None) or exc.default_code), str(detail), details
+
+
+def _invalid_fields_message(detail: dict) -> str:
+    fields = ", ".join(str(key) for key in islice(detail, MAX_ERROR_KEYS))
+    if len(detail) > MAX_ERROR_KEYS:
+        return _("%(count)d fields are invalid, among them: %(fields)s.") % {
+            "count": len(detail),
+            "fields": fields,
+        }
+    return _("Some fields are invalid: %(fields)s.") % {"fields": fields}

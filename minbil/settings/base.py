@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "minbil.api.middleware.RequestIdMiddleware",
     "minbil.api.middleware.ApiErrorMiddleware",
     "minbil.api.middleware.DatabaseUnavailableMiddleware",
+    # Before anything reads a body (CSRF reads the admin's forms).
+    "minbil.api.middleware.RequestLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,7 +220,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["minbil.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["minbil.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "minbil.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Number of trusted reverse proxies in front of the app; 0 means "use REMOTE_ADDR",
@@ -265,11 +267,16 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Bodies larger than this are refused with 413 from the Content-Length header alone, before
-# anything is read. The default fits a photo of MAX_IMAGE_BYTES sent as base64 in JSON.
+# Request bodies (minbil/api/limits.py): larger ones are refused with 413 before anything is
+# read. The photo endpoints take MAX_REQUEST_BYTES, which by default fits a photo of
+# MAX_IMAGE_BYTES sent as base64 in JSON; every other endpoint takes MAX_JSON_BYTES.
 MAX_REQUEST_BYTES = env.int(
     "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024
 )
+MAX_JSON_BYTES = env.int("MAX_JSON_BYTES", default=64 * 1024)
+# Django's own cap on bodies read into memory must not undercut those (its default, 2.5 MiB,
+# would refuse a base64 photo of 1.9 MB with a generic 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BYTES, MAX_JSON_BYTES)
 # Multipart uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
