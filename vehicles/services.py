@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from minbil.api.throttling import RegisterLookupThrottle
 from minbil.errors import Conflict, DomainError
-from vehicles import photos, vegvesen
+from vehicles import photo_budget, photos, vegvesen
 from vehicles.models import ChangeSource, Vehicle, VehicleDataChange, VehicleLink, describe_changes
 from vehicles.plates import normalize_registration_number
 from vehicles.selectors import VehicleNotLinked, find_vehicle_link, get_vehicle_link
@@ -69,7 +69,7 @@ def link_vehicle(
     if existing is not None:
         return existing, False
     _ensure_below_limit(user)
-    processed = photos.process_photo(photo) if photo is not None else None
+    processed = _process_upload(user, photo) if photo is not None else None
     vehicle = Vehicle.objects.filter(registration_number=registration_number).first()
     if vehicle is None:
         vehicle = _store_vehicle_from_register(user=user, registration_number=registration_number)
@@ -108,7 +108,7 @@ def update_vehicle_link(
     """
     link = get_vehicle_link(user=user, registration_number=registration_number)
     replace_photo = photo is not UNSET
-    processed = photos.process_photo(photo) if replace_photo and photo is not None else None
+    processed = _process_upload(user, photo) if replace_photo and photo is not None else None
     stored = photos.save_photo(processed) if processed else None
     committed = False
     try:
@@ -335,6 +335,12 @@ def _consume_register_lookup(user) -> None:
     if not throttle.allow_request(None, None):
         wait = throttle.wait()
         raise RegisterLookupThrottled(retry_after=math.ceil(wait) if wait else None)
+
+
+def _process_upload(user, photo: bytes | UploadedFile) -> photos.ProcessedPhoto:
+    """A photo the user sends, counted against their upload rate before it is decoded."""
+    photo_budget.spend_upload(user.pk)
+    return photos.process_photo(photo)
 
 
 def _ensure_below_limit(user) -> None:

@@ -235,6 +235,13 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2048)
 PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=400)
 PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
+# Memory one photo's decode may take (checked from its header, per format: vehicles/photos.py),
+# how many photos a process decodes at once, how long others wait for a turn (then 503 busy),
+# and uploads per user.
+MAX_DECODE_BYTES = env.int("MAX_DECODE_BYTES", default=160_000_000)
+PHOTO_DECODE_CONCURRENCY = env.int("PHOTO_DECODE_CONCURRENCY", default=2)
+PHOTO_DECODE_WAIT_SECONDS = env.float("PHOTO_DECODE_WAIT_SECONDS", default=5.0)
+PHOTO_UPLOAD_THROTTLE_RATE = env.str("PHOTO_UPLOAD_THROTTLE_RATE", default="30/hour")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MinBil car-owner API",
