@@ -1,10 +1,13 @@
 """
-What photos may cost: a per-process cap on concurrent decodes and a per-user upload rate.
+What photos may cost: a per-process decode budget and a per-user upload rate.
 
-- `decode_slot()`: at most `PHOTO_DECODE_CONCURRENCY` photos are decoded at once in a process
-  (each may take up to `MAX_DECODE_BYTES` of memory, checked from its header before it gets a
-  slot). Others wait up to `PHOTO_DECODE_WAIT_SECONDS`, then answer `503 busy` with
-  `Retry-After`, so a burst of large uploads queues briefly instead of exhausting memory.
+- `decode_slot()`: a process decodes at most `PHOTO_DECODE_CONCURRENCY` photos at once, and
+  only while the memory they take to decode (`photos.decode_cost`, from the header) together
+  stays within `MAX_DECODE_BYTES`: two 12-megapixel JPEGs decode side by side, two
+  40-megapixel PNGs one after the other. (A photo that needs more than `MAX_DECODE_BYTES` on
+  its own was already refused with 413.) Others wait up to `PHOTO_DECODE_WAIT_SECONDS`, then
+  answer `503 busy` with `Retry-After`, so a burst of large uploads queues briefly instead of
+  exhausting a worker's memory.
 - `spend_upload()`: `PHOTO_UPLOAD_THROTTLE_RATE` photo uploads per user (`429`), counted in the
   cache so every process shares it. Used by the services, which alone know whether a request
   carries a photo that will be decoded.
@@ -12,6 +15,7 @@ What photos may cost: a per-process cap on concurrent decodes and a per-user upl
 
 import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,27 +40,54 @@ class PhotoUploadThrottled(DomainError):
     message = _("Too many photo uploads. Try again later.")
 
 
-_semaphores: dict[int, threading.BoundedSemaphore] = {}
-_semaphores_lock = threading.Lock()
+class _DecodeBudget:
+    """The process's decodes: how many run, and how much memory they were counted to take."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.running = 0
+        self.reserved = 0
+
+    def acquire(self, cost: int, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._fits(cost):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            self.running += 1
+            self.reserved += cost
+            return True
+
+    def release(self, cost: int) -> None:
+        with self._changed:
+            self.running -= 1
+            self.reserved -= cost
+            self._changed.notify_all()
+
+    def _fits(self, cost: int) -> bool:
+        if self.running >= settings.PHOTO_DECODE_CONCURRENCY:
+            return False
+        # Alone, a photo always fits: its cost was checked against the limit from its header.
+        return self.running == 0 or self.reserved + cost <= settings.MAX_DECODE_BYTES
 
 
-def _decode_semaphore() -> threading.BoundedSemaphore:
-    """The process's semaphore for the configured concurrency (one per value, for tests)."""
-    slots = settings.PHOTO_DECODE_CONCURRENCY
-    with _semaphores_lock:
-        return _semaphores.setdefault(slots, threading.BoundedSemaphore(slots))
+_budget = _DecodeBudget()
 
 
 @contextmanager
-def decode_slot() -> Iterator[None]:
-    """Holds one of the process's decode slots, or raises `DecodeBusy` after the wait."""
-    semaphore = _decode_semaphore()
-    if not semaphore.acquire(timeout=settings.PHOTO_DECODE_WAIT_SECONDS):
+def decode_slot(cost: int) -> Iterator[None]:
+    """
+    Holds one of the process's decode slots for a photo that takes `cost` bytes to decode, or
+    raises `DecodeBusy` after `PHOTO_DECODE_WAIT_SECONDS`.
+    """
+    if not _budget.acquire(cost, timeout=settings.PHOTO_DECODE_WAIT_SECONDS):
         raise DecodeBusy(retry_after=BUSY_RETRY_AFTER_SECONDS)
     try:
         yield
     finally:
-        semaphore.release()
+        _budget.release(cost)
 
 
 class PhotoUploadThrottle(SimpleRateThrottle):

@@ -10,6 +10,9 @@ The API's JSON parser: Django REST framework's, bounded in depth and in structur
 - Anything that is not JSON (bad syntax, bad encoding, `NaN`) is `400 invalid_json`.
 
 Both checks run on the body's skeleton, found by a regular expression, before it is parsed.
+The body is read from the request in steps into one buffer of its announced size: Django's
+`request.body` (which Django REST framework's own parser reads) would have the server's stream
+buffer a large body several times over while reading it.
 """
 
 import json
@@ -24,6 +27,7 @@ from rest_framework.exceptions import ParseError
 from minbil.api.limits import JSON_LIMIT, PayloadTooLarge, describe_size
 
 MAX_JSON_DEPTH = 32
+READ_STEP = 64 * 1024
 
 # A JSON string: quotes around anything but quotes and backslashes, or escapes.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -36,13 +40,17 @@ class InvalidJSON(ParseError):
     default_detail = _("The body is not valid JSON.")
 
 
-class JSONParser(parsers.JSONParser):
+class JSONParser(parsers.BaseParser):
     """`application/json`, bounded (see the module's docstring)."""
 
+    media_type = "application/json"
+
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+        parser_context = parser_context or {}
+        encoding = parsers.get_encoding(parser_context)
+        length = int(parser_context["request"].META.get("CONTENT_LENGTH") or 0)
         try:
-            text = stream.read().decode(encoding)
+            text = read_body(stream, length).decode(encoding)
         except UnicodeDecodeError:
             raise InvalidJSON(
                 _("The body is not valid %(encoding)s.") % {"encoding": encoding}
@@ -54,6 +62,22 @@ class JSONParser(parsers.JSONParser):
             raise InvalidJSON(
                 _("The body is not valid JSON: %(reason)s.") % {"reason": exc}
             ) from None
+
+
+def read_body(stream, length: int) -> bytearray:
+    """The body, `length` bytes at most (the limits checked it), read in steps into one buffer."""
+    body = bytearray(length)
+    view = memoryview(body)
+    filled = 0
+    while filled < length:
+        chunk = stream.read(min(READ_STEP, length - filled))
+        if not chunk:
+            break
+        view[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    view.release()
+    del body[filled:]
+    return body
 
 
 def check_structure(text: str) -> None:

@@ -17,7 +17,7 @@ from tests.factories import UserFactory
 from tests.vehicles.test_photos import b64, encode, photo, png_header_only, upload
 from vehicles import photos
 from vehicles.models import Vehicle, VehicleLink
-from vehicles.photo_budget import decode_slot
+from vehicles.photo_budget import DecodeBusy, decode_slot
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_a_progressive_jpeg_adds_its_full_size_coefficients():
 
 @pytest.mark.parametrize(
     "fmt, mode, per_pixel",
-    [("WEBP", "RGB", 16.5), ("WEBP", "RGBA", 16.5), ("HEIF", "RGB", 7.5), ("HEIF", "RGBA", 10.5)],
+    [("WEBP", "RGB", 16.5), ("WEBP", "RGBA", 16.5), ("HEIF", "RGB", 6), ("HEIF", "RGBA", 9)],
 )
 def test_webp_and_heif_cost_their_decoders_measured_bytes_per_pixel(fmt, mode, per_pixel):
     data = encode(Image.new(mode, (200, 100), (10, 20, 30, 40)[: len(mode)]), fmt)
@@ -142,7 +142,7 @@ def one_slot_taken(settings):
     taken, release = threading.Event(), threading.Event()
 
     def hold():
-        with decode_slot():
+        with decode_slot(1):
             taken.set()
             release.wait(10)
 
@@ -169,7 +169,7 @@ def test_a_photo_gets_the_slot_once_it_is_free(auth_client, user, settings):
     taken = threading.Event()
 
     def hold_briefly():
-        with decode_slot():
+        with decode_slot(1):
             taken.set()
             threading.Event().wait(0.3)
 
@@ -214,6 +214,54 @@ def test_no_more_decodes_run_at_once_than_the_slots(auth_client, settings):
             thread.join(10)
 
     assert most[0] == 2
+
+
+@pytest.fixture
+def decoding(settings):
+    """Holds a decode of `cost` bytes in another thread until the test ends."""
+    settings.PHOTO_DECODE_CONCURRENCY = 2
+    settings.MAX_DECODE_BYTES = 100
+    settings.PHOTO_DECODE_WAIT_SECONDS = 0.1
+    release = threading.Event()
+    holders = []
+
+    def start(cost: int) -> None:
+        taken = threading.Event()
+
+        def hold():
+            with decode_slot(cost):
+                taken.set()
+                release.wait(10)
+
+        holders.append(threading.Thread(target=hold))
+        holders[-1].start()
+        taken.wait(5)
+
+    yield start
+    release.set()
+    for holder in holders:
+        holder.join(5)
+
+
+def can_start(cost: int) -> bool:
+    try:
+        with decode_slot(cost):
+            return True
+    except DecodeBusy:
+        return False
+
+
+def test_decodes_run_side_by_side_only_while_their_memory_fits(decoding):
+    decoding(70)
+
+    assert can_start(30)  # 100 bytes in all: fits
+    assert not can_start(40)  # 110: waits, then busy
+
+
+def test_a_decode_as_large_as_the_budget_runs_alone(decoding):
+    assert can_start(100)
+    decoding(1)
+    assert not can_start(100)
 
 
 # --- Uploads per user ------------------------------------------------------------------------
