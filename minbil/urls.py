@@ -7,9 +7,13 @@ readiness probes), `/media/...` (local photos behind signed URLs).
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from minbil.api.views import healthz, media, readyz
+from minbil.api.views import healthz, media, readyz, with_docs_policy
 
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
@@ -20,8 +24,17 @@ urlpatterns = [
     path("api/auth/", include("minbil.accounts.urls")),
     path("api/co/", include("notifications.urls")),
     path("api/co/", include("vehicles.urls")),
-    # The OpenAPI schema (YAML, or JSON with ?format=json) and its offline docs.
+    # The OpenAPI schema (YAML, or JSON with ?format=json) and its offline docs, which run
+    # under a strict content-security policy (Swagger UI's initialiser served as a file).
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^api/docs/?$",
+        with_docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="docs",
+    ),
+    re_path(
+        r"^api/redoc/?$",
+        with_docs_policy(SpectacularRedocView.as_view(url_name="schema")),
+        name="redoc",
+    ),
 ]

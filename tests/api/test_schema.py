@@ -220,3 +220,28 @@ def test_docs_load_their_assets_from_this_server_only(api_client, path):
         if asset.startswith("/static/"):
             assert api_client.get(asset).status_code == 200, asset
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_docs_run_under_a_strict_content_security_policy(api_client, path):
+    page = api_client.get(path)
+
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in page["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == policy["img-src"].split()[0] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.content.decode(), re.S)
+    assert scripts
+    for attributes, body in scripts:  # every script is a file of this server, none inline
+        assert 'src="/' in attributes and not body.strip(), attributes
+
+
+def test_swagger_uis_initialiser_is_served_as_a_script(api_client):
+    script = api_client.get("/api/docs?script=")
+
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
