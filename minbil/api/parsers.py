@@ -17,6 +17,7 @@ buffer a large body several times over while reading it.
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from itertools import accumulate
 
 from django.conf import settings
@@ -100,3 +101,29 @@ def check_structure(text: str) -> None:
 def _refuse_constant(name: str):
     """`NaN`, `Infinity` and `-Infinity` are not JSON, whatever Python's parser allows."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Django REST framework's, refusing a body with no part at all: RFC 2046 requires one, and
+    Django would read such a body (or garbage around a closing boundary) as an empty form."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        if not parsed.data and not parsed.files:
+            raise ParseError(_("The multipart body has no parts."))
+        return parsed
+
+
+# The parser of each media type an operation may accept.
+PARSERS = {"application/json": JSONParser, "multipart/form-data": MultiPartParser}
+
+
+def parsers_for(media_types: Iterable[str]) -> list[parsers.BaseParser]:
+    """Parsers for exactly these media types: a request in any other is `415`."""
+    return [PARSERS[media_type]() for media_type in media_types]
+
+
+def serializer_for(request, inputs: Mapping[str, type]) -> type:
+    """The serializer of `inputs` for the request's media type (the first for no body)."""
+    media_type = request.content_type.split(";")[0].strip().lower()
+    return inputs.get(media_type) or next(iter(inputs.values()))

@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["minbil.api.schema.publish_api_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "minbil.api.schema.document_request_bodies",
         "minbil.api.schema.document_service_unavailable",
     ],
     "TAGS": [
