@@ -69,4 +69,4 @@ bench-outages: install
 	$(BIN)/python bench/outages.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles test-artifacts
