@@ -32,6 +32,7 @@ import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageMode, JpegImagePlugin, UnidentifiedImageError
 
 from minbil.errors import DomainError
@@ -181,10 +182,13 @@ def _check_header(img: Image.Image, field: str) -> int:
     if cost > settings.MAX_DECODE_BYTES:
         limit = settings.MAX_DECODE_BYTES
         raise ImageTooLarge(
-            f"Decoding this image would take {cost / 1e6:.0f} MB of memory; "
-            f"the limit is {limit / 1e6:g} MB.",
+            _("Decoding this image would take %(cost)s MB of memory; the limit is %(limit)s MB.")
+            % {"cost": f"{cost / 1e6:.0f}", "limit": f"{limit / 1e6:g}"},
             details={
-                field: [f"Needs {cost} bytes to decode, at most {limit}."],
+                field: [
+                    _("Needs %(cost)d bytes to decode, at most %(limit)d.")
+                    % {"cost": cost, "limit": limit}
+                ],
                 "limit": "MAX_DECODE_BYTES",
                 "max_bytes": limit,
             },

@@ -9,6 +9,8 @@ upper case), so `" bt-57 225 "` is `BT57225`. What remains must be 2 to 7 of A-Z
 import re
 import unicodedata
 
+from django.utils.translation import gettext_lazy as _
+
 from minbil.errors import DomainError
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
@@ -34,7 +36,12 @@ def normalize_registration_number(raw: object, *, field: str = "registration_num
         raise InvalidRegistrationNumber(details={field: ["Must be a string."]})
     if len(raw) > MAX_INPUT_LENGTH:
         raise InvalidRegistrationNumber(
-            details={field: [f"At most {MAX_INPUT_LENGTH} characters, spaces included."]}
+            details={
+                field: [
+                    _("At most %(count)d characters, spaces included.")
+                    % {"count": MAX_INPUT_LENGTH}
+                ]
+            }
         )
     canonical = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip()).upper()
     if not _CANONICAL.fullmatch(canonical):

@@ -5,6 +5,7 @@ from datetime import UTC
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -72,7 +73,7 @@ class Base64PhotoField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise photos.InvalidImage(
-                details={self.field_name: ["Send the photo as a base64 string or a data URI."]}
+                details={self.field_name: [_("Send the photo as a base64 string or a data URI.")]}
             )
         return photos.decode_base64_image(data, field=self.field_name)
 
@@ -82,7 +83,7 @@ class UploadedPhotoField(serializers.Field):
 
     def to_internal_value(self, data):
         if not isinstance(data, UploadedFile):
-            raise photos.InvalidImage(details={self.field_name: ["Send the photo as a file."]})
+            raise photos.InvalidImage(details={self.field_name: [_("Send the photo as a file.")]})
         photos.check_upload_size(data.size, field=self.field_name)
         return data
 

@@ -26,9 +26,11 @@ And three kinds of failure are not counted (`filter_failure`), for these reasons
 - A valid request refused as not a photo (`400 invalid_image`, `415 unsupported_image_type`):
   OpenAPI cannot say that bytes must be a JPEG, PNG, WebP or HEIC image. The generated photos
   are real ones; only the coverage phase's boundary strings (`""`, `"0000"`) are refused.
-- A valid request refused with `400` naming only password fields (`password`, `*_password`):
-  Django's password validators (common passwords, likeness to the email, all digits) and a
-  current password only the server knows are stated in words, not in OpenAPI.
+- A valid request refused for what only the server can judge, stated in words and not in
+  OpenAPI: a `400` naming only password fields (`password`, `*_password`: Django's password
+  validators, such as common passwords, likeness to the email or all digits, and a current
+  password only the server knows), or `400 invalid_token` (the contract's code for a wrong,
+  used or expired one-time token).
 - A case whose body Schemathesis labelled wrongly. Its coverage phase builds "only the required
   properties" from `required` alone, ignoring `anyOf` (so `{}` is called valid where one of
   two fields is required), and judges a file's bytes against the schema's `type: string` (so
@@ -143,7 +145,7 @@ def filter_failure(context, failure, case, response) -> bool:
     if isinstance(failure, RejectedPositiveData):
         return not (
             refused_as_not_a_photo(response)
-            or refused_for_passwords(response)
+            or refused_for_secrets(response)
             or not valid_as_the_app_receives_it(case)
         )
     if isinstance(failure, AcceptedNegativeData):
@@ -155,11 +157,14 @@ def refused_as_not_a_photo(response) -> bool:
     return response.status_code in (400, 415) and response.json()["error"]["code"] in NOT_A_PHOTO
 
 
-def refused_for_passwords(response) -> bool:
+def refused_for_secrets(response) -> bool:
     if response.status_code != 400:
         return False
-    details = response.json()["error"]["details"]
-    return bool(details) and all(key == "password" or key.endswith("_password") for key in details)
+    error = response.json()["error"]
+    passwords = [key for key in error["details"] if key == "password" or key.endswith("_password")]
+    return error["code"] == "invalid_token" or (
+        bool(passwords) and passwords == [*error["details"]]
+    )
 
 
 def valid_as_the_app_receives_it(case) -> bool:
