@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from minbil.api.exceptions import first_errors
 from notifications.catalogue import CHANNELS, EVENTS
 
 _KNOWN_EVENTS = ", ".join(EVENTS)
@@ -25,25 +26,34 @@ class PreferencesInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": ["The body must be a JSON object of events."]}
             )
-        errors: dict = {}
-        for event, channels in data.items():
-            if event not in EVENTS:
-                errors[event] = [f"Unknown event. Known events: {_KNOWN_EVENTS}."]
-            elif not isinstance(channels, dict):
-                errors[event] = ["Must be an object of channels to true or false."]
-            else:
-                channel_errors = {
-                    channel: [f"Unknown channel. Known channels: {_KNOWN_CHANNELS}."]
-                    if channel not in CHANNELS
-                    else ["Must be true or false."]
-                    for channel, value in channels.items()
-                    if channel not in CHANNELS or not isinstance(value, bool)
-                }
-                if channel_errors:
-                    errors[event] = channel_errors
+        errors = first_errors(
+            (event, problem)
+            for event, channels in data.items()
+            if (problem := self._event_problem(event, channels))
+        )
         if errors:
             raise serializers.ValidationError(errors)
         return data
+
+    @staticmethod
+    def _event_problem(event: str, channels) -> list[str] | dict | None:
+        if event not in EVENTS:
+            return [f"Unknown event. Known events: {_KNOWN_EVENTS}."]
+        if not isinstance(channels, dict):
+            return ["Must be an object of channels to true or false."]
+        return (
+            first_errors(
+                (
+                    channel,
+                    [f"Unknown channel. Known channels: {_KNOWN_CHANNELS}."]
+                    if channel not in CHANNELS
+                    else ["Must be true or false."],
+                )
+                for channel, value in channels.items()
+                if channel not in CHANNELS or not isinstance(value, bool)
+            )
+            or None
+        )
 
 
 def _channels_schema(*, complete: bool) -> dict:

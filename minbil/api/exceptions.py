@@ -9,7 +9,7 @@ answers that never reach a view (an unknown path, an oversized body), used by
 
 import logging
 import math
-from itertools import islice
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -58,12 +58,37 @@ def bounded(details: dict[str, Any]) -> dict[str, Any]:
     """
     At most `MAX_ERROR_KEYS` keys per object, nested ones included, plus `error_count` (how
     many offending keys there are in all) where some were left out: a body of 178 000 unknown
-    keys is answered with a small error, not a copy of itself.
+    keys is answered with a small error, not a copy of itself. (Validators that walk keys a
+    client chose collect no more than that in the first place: `first_errors`.)
     """
-    if len(details) <= MAX_ERROR_KEYS:
-        return {key: _bounded_value(value) for key, value in details.items()}
-    shown = dict(islice(details.items(), MAX_ERROR_KEYS))
-    return {**bounded(shown), ERROR_COUNT_KEY: len(details)}
+    keys = [key for key in details if key != ERROR_COUNT_KEY]
+    shown = {key: _bounded_value(details[key]) for key in keys[:MAX_ERROR_KEYS]}
+    if _error_count(details) > MAX_ERROR_KEYS:
+        shown[ERROR_COUNT_KEY] = _error_count(details)
+    return shown
+
+
+def first_errors(problems: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """
+    The first `MAX_ERROR_KEYS` `(key, error)` pairs as details, plus `error_count` when there
+    are more: for validators that walk keys a client chose, so that a huge body does not build
+    a huge error (Django REST framework's `ValidationError` copies every entry it is given).
+    """
+    errors: dict[str, Any] = {}
+    count = 0
+    for key, error in problems:
+        count += 1
+        if count <= MAX_ERROR_KEYS:
+            errors[key] = error
+    if count > MAX_ERROR_KEYS:
+        errors[ERROR_COUNT_KEY] = count
+    return errors
+
+
+def _error_count(details: dict[str, Any]) -> int:
+    """How many offending keys `details` stands for (DRF turns a given count into text)."""
+    keys = sum(1 for key in details if key != ERROR_COUNT_KEY)
+    return max(int(details.get(ERROR_COUNT_KEY, 0)), keys)
 
 
 def _bounded_value(value: Any) -> Any:
@@ -131,10 +156,12 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
 
 
 def _invalid_fields_message(detail: dict) -> str:
-    fields = ", ".join(str(key) for key in islice(detail, MAX_ERROR_KEYS))
-    if len(detail) > MAX_ERROR_KEYS:
+    keys = [str(key) for key in detail if key != ERROR_COUNT_KEY]
+    fields = ", ".join(keys[:MAX_ERROR_KEYS])
+    count = _error_count(detail)
+    if count > MAX_ERROR_KEYS:
         return _("%(count)d fields are invalid, among them: %(fields)s.") % {
-            "count": len(detail),
+            "count": count,
             "fields": fields,
         }
     return _("Some fields are invalid: %(fields)s.") % {"fields": fields}
