@@ -284,8 +284,8 @@ MAX_REQUEST_BYTES = env.int(
     "MAX_REQUEST_BYTES", default=math.ceil(MAX_IMAGE_BYTES * 4 / 3) + 1024 * 1024
 )
 MAX_JSON_BYTES = env.int("MAX_JSON_BYTES", default=64 * 1024)
-# Django's own cap on bodies read into memory must not undercut those (its default, 2.5 MiB,
-# would refuse a base64 photo of 1.9 MB with a generic 413).
+# Django's own cap on what it reads into memory (form text; the JSON parser reads the stream
+# itself) must not undercut those with a generic 413 of its own (its default is 2.5 MiB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BYTES, MAX_JSON_BYTES)
 # Multipart uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

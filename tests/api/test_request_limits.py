@@ -179,6 +179,18 @@ def test_a_5_mb_base64_photo_is_accepted_as_an_update(owner_client, user, five_m
     assert VehicleLink.objects.get(user=user).photo.name
 
 
+def test_djangos_own_cap_never_answers_before_the_limits(owner_client, user):
+    # Django refuses more than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB by default) of form text
+    # with a 413 of its own; within MAX_REQUEST_BYTES, the serializer judges it instead.
+    response = owner_client.put(
+        f"{VEHICLES_URL}/BT57225", {"nickname": "x" * (3 * 1024 * 1024)}, format="multipart"
+    )
+
+    error = assert_error_envelope(response, 400, "validation_error")["error"]
+    assert set(error["details"]) == {"nickname"}
+    assert VehicleLink.objects.get(user=user).nickname == ""
+
+
 def test_other_endpoints_refuse_a_body_over_max_json_bytes(owner_client):
     padding = "x" * (64 * 1024)
 
