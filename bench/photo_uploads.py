@@ -17,7 +17,6 @@ folder (removed at the end), the sandbox register, traffic to 127.0.0.1 only.
 
 import base64
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -25,11 +24,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from outages import ensure_free, run
+from outages import ensure_free, request, run
 from PIL import Image, ImageFilter
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -131,7 +128,7 @@ class App:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if call("GET", "/healthz", self.base_url)[0] == 200 and len(self.workers()) >= 2:
+            if request("GET", "/healthz", self.base_url)[0] == 200 and len(self.workers()) >= 2:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not start; see {self.workdir / 'gunicorn.log'}")
@@ -161,21 +158,6 @@ def reset_peak(pid: int) -> None:
 # --- Requests ------------------------------------------------------------------------------
 
 
-def call(method: str, path: str, base_url: str, body=None, token=None) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-        return 0, {"error": {"code": f"no answer: {error}"}}
-
-
 def burst(base_url: str, uploads: list[tuple[str, str, str]]) -> list[tuple[str, int, float, str]]:
     """Every upload at the same moment; (kind, status, seconds, error code) for each."""
     results: list = [None] * len(uploads)
@@ -184,8 +166,10 @@ def burst(base_url: str, uploads: list[tuple[str, str, str]]) -> list[tuple[str,
     def send(index: int, kind: str, token: str, image: str) -> None:
         start.wait()
         started = time.monotonic()
-        status, body = call("PUT", f"/api/co/vehicles/{PLATE}", base_url, {"image": image}, token)
-        code = body.get("error", {}).get("code", "")
+        status, body = request(
+            "PUT", f"/api/co/vehicles/{PLATE}", base_url, {"image": image}, token
+        )
+        code = body.get("error", {}).get("code", "") if status else "no answer"
         results[index] = (kind, status, time.monotonic() - started, code)
 
     threads = [
@@ -211,7 +195,7 @@ def main() -> None:
         app.start()
         tokens = []
         for email in emails:
-            status, body = call(
+            status, body = request(
                 "POST", "/api/auth/token", app.base_url, {"email": email, "password": PASSWORD}
             )
             if status != 200:
