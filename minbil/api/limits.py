@@ -18,6 +18,7 @@ from rest_framework import exceptions, status
 
 JSON_LIMIT = "MAX_JSON_BYTES"
 UPLOAD_LIMIT = "MAX_REQUEST_BYTES"
+READ_STEP = 64 * 1024
 
 
 def accepts_upload(handler: Callable) -> Callable:
@@ -50,10 +51,26 @@ def describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def body_too_large_message(name: str):
+def body_too_large_message(name: str) -> str:
+    """The `413`'s sentence for a body over the limit `name`."""
     return _("The request body is larger than the %(size)s limit.") % {
         "size": describe_size(getattr(settings, name))
     }
+
+
+def read_at_most(stream, size: int) -> bytearray:
+    """
+    Up to `size` bytes of a body, read in steps into one buffer that grows in place (large
+    buffers are remapped, not copied), however short the server stream's reads: reading a
+    large body in one call would have gunicorn's stream buffer it several times over.
+    """
+    body = bytearray()
+    while len(body) < size:
+        chunk = stream.read(min(READ_STEP, size - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    return body
 
 
 class PayloadTooLarge(exceptions.APIException):

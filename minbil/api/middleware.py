@@ -148,13 +148,13 @@ class RequestLimitMiddleware:
                 _("Send the body with a Content-Length header: this server cannot size it."),
             )
         size = getattr(settings, limit)
-        body = _read_at_most(request.META["wsgi.input"], size + 1)
+        body = limits.read_at_most(request.META["wsgi.input"], size + 1)
         if len(body) > size:
             return self._too_large(request, limit)
         # From here on the request reads as if it had come with a Content-Length. (Django
         # wrapped the input in a stream of length 0 when it made the request.)
         request.META["CONTENT_LENGTH"] = str(len(body))
-        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        request._stream = LimitedStream(io.BytesIO(bytes(body)), len(body))
         return None
 
     @staticmethod
@@ -174,18 +174,6 @@ def _declared_length(request) -> int | None:
     except ValueError:
         return None
     return length if length >= 0 else None
-
-
-def _read_at_most(stream, size: int) -> bytes:
-    """Up to `size` bytes, however short the reads of the server's stream."""
-    chunks, remaining = [], size
-    while remaining > 0:
-        chunk = stream.read(min(remaining, 64 * 1024))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 class DatabaseUnavailableMiddleware:

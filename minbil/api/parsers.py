@@ -1,5 +1,8 @@
 """
-The API's JSON parser: Django REST framework's, bounded in depth and in structure.
+The API's parsers (JSON, bounded in depth and in structure; multipart, with parts) and the media
+types each operation accepts.
+
+JSON:
 
 - Nesting deeper than `MAX_JSON_DEPTH` is `400 invalid_json` (Python's parser would recurse
   until a `RecursionError`, a 500, at about a thousand levels).
@@ -10,9 +13,8 @@ The API's JSON parser: Django REST framework's, bounded in depth and in structur
 - Anything that is not JSON (bad syntax, bad encoding, `NaN`) is `400 invalid_json`.
 
 Both checks run on the body's skeleton, found by a regular expression, before it is parsed.
-The body is read from the request in steps into one buffer of its announced size: Django's
-`request.body` (which Django REST framework's own parser reads) would have the server's stream
-buffer a large body several times over while reading it.
+The body is read from the request stream in steps (`limits.read_at_most`), not through
+Django's `request.body`, which Django REST framework's own JSON parser uses.
 """
 
 import json
@@ -25,10 +27,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from minbil.api.limits import JSON_LIMIT, PayloadTooLarge, describe_size
+from minbil.api.limits import JSON_LIMIT, PayloadTooLarge, describe_size, read_at_most
 
 MAX_JSON_DEPTH = 32
-READ_STEP = 64 * 1024
 
 # A JSON string: quotes around anything but quotes and backslashes, or escapes.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -51,7 +52,7 @@ class JSONParser(parsers.BaseParser):
         encoding = parsers.get_encoding(parser_context)
         length = int(parser_context["request"].META.get("CONTENT_LENGTH") or 0)
         try:
-            text = read_body(stream, length).decode(encoding)
+            text = read_at_most(stream, length).decode(encoding)
         except UnicodeDecodeError:
             raise InvalidJSON(
                 _("The body is not valid %(encoding)s.") % {"encoding": encoding}
@@ -63,22 +64,6 @@ class JSONParser(parsers.BaseParser):
             raise InvalidJSON(
                 _("The body is not valid JSON: %(reason)s.") % {"reason": exc}
             ) from None
-
-
-def read_body(stream, length: int) -> bytearray:
-    """The body, `length` bytes at most (the limits checked it), read in steps into one buffer."""
-    body = bytearray(length)
-    view = memoryview(body)
-    filled = 0
-    while filled < length:
-        chunk = stream.read(min(READ_STEP, length - filled))
-        if not chunk:
-            break
-        view[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
-    view.release()
-    del body[filled:]
-    return body
 
 
 def check_structure(text: str) -> None:
