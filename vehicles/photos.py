@@ -210,8 +210,8 @@ def _too_many_pixels(field: str) -> ImageTooLarge:
 
 def decode_cost(img: Image.Image, max_side: int) -> int:
     """
-    Bytes of memory the pipeline needs at its peak to decode `img`, from its header alone
-    (the decoders' figures were measured as peak resident memory over a decode):
+    Bytes of memory decoding `img` takes at its peak, from its header alone (the decoders'
+    figures were measured as peak resident memory over a decode):
 
     - Pillow stores a decoded pixel in 1 byte (L, P), 2 (16-bit grey) or 4 (anything with
       more than one band: RGB is stored as RGBX).
@@ -220,10 +220,11 @@ def decode_cost(img: Image.Image, max_side: int) -> int:
       component (3 bytes a pixel for the usual 4:2:0, 6 for 4:4:4).
     - PNG decodes straight into the image.
     - WebP goes through libwebp's animation decoder: two RGBA canvases and a copy of the frame
-      besides the image (16 bytes a pixel in all).
-    - HEIF is decoded by libheif into its own RGB(A) buffer next to its YCbCr planes (5.5 to
-      7 bytes a pixel, 8 to 10.5 with transparency, measured from 12 to 40 megapixels); the
-      pipeline reads that buffer a strip at a time instead of copying it into Pillow.
+      besides the image (16.2 bytes a pixel measured, 16.5 counted).
+    - HEIF is decoded by libheif into its own RGB(A) buffer next to its YCbCr planes; the
+      pipeline reads that buffer a strip at a time instead of copying it into Pillow. 6 bytes
+      a pixel (9 with transparency) fit the 12 to 24 megapixels phones take (5.5 to 7.3
+      measured); at 40 megapixels libheif took up to 7.4 (10.6).
 
     What comes after decoding works on images bounded by `PHOTO_MAX_SIDE` (at 2048 px, about
     35 MB more).
@@ -319,7 +320,7 @@ def _shrink(decoded: _Decoded, target: tuple[int, int]) -> Image.Image:
     The image resized to `target` with Lanczos, one strip of `STRIP_ROWS` output rows at a
     time from the source rows it needs (the filter's reach included), so the result is the
     same as one resize while memory holds only the decoded image, one band and the result.
-    Transparent pixels are laid on white band by band (the same as after resizing).
+    Transparent pixels are laid on white band by band (the same as before one resize).
     """
     width, height = decoded.size
     if target == decoded.size:
@@ -334,7 +335,8 @@ def _shrink(decoded: _Decoded, target: tuple[int, int]) -> Image.Image:
         band = _opaque(decoded.rows(first, last))
         box = (0, top * scale - first, width, bottom * scale - first)
         strip = band.resize((target[0], bottom - top), Image.Resampling.LANCZOS, box=box)
-        result = result or Image.new(strip.mode, target)
+        if result is None:
+            result = Image.new(strip.mode, target)
         result.paste(strip, (0, top))
     return result
 
