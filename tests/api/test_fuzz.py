@@ -1,6 +1,6 @@
 """
-Contract fuzzing: Schemathesis generates requests for every operation of the live schema (at
-least `FUZZ_EXAMPLES` per operation, 100 by default) and sends them through the WSGI app as a
+Contract fuzzing: Schemathesis generates requests for every operation of the live schema (up
+to `FUZZ_EXAMPLES` per operation, 100 by default) and sends them through the WSGI app as a
 fresh user. No answer may be a server error, every answer must be documented (its status,
 content type, headers and body), every request the schema allows must be accepted
 (`positive_data_acceptance`) and every request it forbids refused (`negative_data_rejection`,
