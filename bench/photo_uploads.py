@@ -95,6 +95,7 @@ class App:
             "REDIS_URL": "",
             "MEDIA_ROOT": str(workdir / "media"),
             "PORT": str(APP_PORT),
+            "VEGVESEN_MODE": "sandbox",
             "VEGVESEN_API_KEY": "",
             "AUTH_THROTTLE_RATE": "1000000/minute",
             "LOG_LEVEL": "WARNING",

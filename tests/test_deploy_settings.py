@@ -25,7 +25,7 @@ def readme_production_example() -> dict[str, str]:
         assignment.split("=", 1)
         for line in block.splitlines()
         if line.startswith("export ")
-        for assignment in line.removeprefix("export ").split()
+        for assignment in line.removeprefix("export ").split("#", 1)[0].split()
     )
     assert values["SECRET_KEY"] == "..."
     values["SECRET_KEY"] = secrets.token_urlsafe(50)
