@@ -22,7 +22,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
 	@echo "make schema  regenerate openapi.yaml (a test fails when it is stale)"
-	@echo "make bench-images  photo pipeline vs bare Pillow decode (time and memory ratios)"
+	@echo "make bench-images  photo pipeline vs bare Pillow decode, then 8 uploads at the limits at once (gunicorn)"
 	@echo "make bench-outages 5xx under a Redis stop and PostgreSQL connection exhaustion (gunicorn)"
 	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
 	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
@@ -83,9 +83,11 @@ schema: export DEBUG ?= 1
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
+# The pipeline in one process, then 8 worst-case uploads at once through gunicorn (port 8094).
 bench-images: export DEBUG ?= 1
 bench-images: install
 	$(BIN)/python manage.py bench_images
+	$(BIN)/python bench/photo_uploads.py
 
 # Private Redis (6393) and PostgreSQL (5443) instances, started and removed by the script.
 bench-outages: install
@@ -100,4 +102,4 @@ bench-reminders: install
 	$(BIN)/python -m bench.reminders
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts $(MO_FILES)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles test-artifacts $(MO_FILES)

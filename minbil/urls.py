@@ -8,10 +8,14 @@ password reset link's page), `/unsubscribe/...` (notification emails' unsubscrib
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from minbil.accounts.urls import account_urlpatterns, auth_urlpatterns, page_urlpatterns
-from minbil.api.views import healthz, media, readyz
+from minbil.api.views import healthz, media, readyz, with_docs_policy
 from notifications.urls import page_urlpatterns as notification_page_urlpatterns
 
 urlpatterns = [
@@ -24,10 +28,19 @@ urlpatterns = [
     path("api/co/", include(account_urlpatterns)),
     path("api/co/", include("notifications.urls")),
     path("api/co/", include("vehicles.urls")),
-    # The OpenAPI schema (YAML, or JSON with ?format=json) and its offline docs.
+    # The OpenAPI schema (YAML, or JSON with ?format=json) and its offline docs, which run
+    # under a strict content-security policy (Swagger UI's initialiser served as a file).
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^api/docs/?$",
+        with_docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="docs",
+    ),
+    re_path(
+        r"^api/redoc/?$",
+        with_docs_policy(SpectacularRedocView.as_view(url_name="schema")),
+        name="redoc",
+    ),
     # The password reset link's page, for when no app handles the link (`make run`).
     *page_urlpatterns,
     # The one-click unsubscribe link of notification emails.

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from minbil.api.exceptions import first_errors
 from minbil.api.fields import UtcDateTimeField
 from notifications.catalogue import CHANNELS, EVENTS
 
@@ -27,25 +28,34 @@ class PreferencesInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("The body must be a JSON object of events.")]}
             )
-        errors: dict = {}
-        for event, channels in data.items():
-            if event not in EVENTS:
-                errors[event] = [_("Unknown event. Known events: %(events)s.") % _KNOWN_EVENTS]
-            elif not isinstance(channels, dict):
-                errors[event] = [_("Must be an object of channels to true or false.")]
-            else:
-                channel_errors = {
-                    channel: [_("Unknown channel. Known channels: %(channels)s.") % _KNOWN_CHANNELS]
-                    if channel not in CHANNELS
-                    else [_("Must be true or false.")]
-                    for channel, value in channels.items()
-                    if channel not in CHANNELS or not isinstance(value, bool)
-                }
-                if channel_errors:
-                    errors[event] = channel_errors
+        errors = first_errors(
+            (event, problem)
+            for event, channels in data.items()
+            if (problem := self._event_problem(event, channels))
+        )
         if errors:
             raise serializers.ValidationError(errors)
         return data
+
+    @staticmethod
+    def _event_problem(event: str, channels) -> list[str] | dict | None:
+        if event not in EVENTS:
+            return [_("Unknown event. Known events: %(events)s.") % _KNOWN_EVENTS]
+        if not isinstance(channels, dict):
+            return [_("Must be an object of channels to true or false.")]
+        return (
+            first_errors(
+                (
+                    channel,
+                    [_("Unknown channel. Known channels: %(channels)s.") % _KNOWN_CHANNELS]
+                    if channel not in CHANNELS
+                    else [_("Must be true or false.")],
+                )
+                for channel, value in channels.items()
+                if channel not in CHANNELS or not isinstance(value, bool)
+            )
+            or None
+        )
 
 
 def _channels_schema(*, complete: bool) -> dict:

@@ -145,7 +145,8 @@ def storage(request, settings, tmp_path):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Prints how many requests the contract fuzzer sent to each operation."""
+    """Prints how many requests the contract fuzzer sent to each operation, and how many
+    cases each of its checks judged."""
     import sys
 
     fuzz = sys.modules.get("tests.api.test_fuzz")
@@ -155,3 +156,6 @@ def pytest_terminal_summary(terminalreporter):
         for label, count in sorted(counts.items()):
             terminalreporter.write_line(f"{count:6d}  {label}")
         terminalreporter.write_line(f"{sum(counts.values()):6d}  in total")
+        terminalreporter.section("contract fuzzing: cases judged per check")
+        for check, count in fuzz.CASES_PER_CHECK.items():
+            terminalreporter.write_line(f"{count:6d}  {check}")

@@ -58,6 +58,19 @@ class PrivateRedis:
             self.process.wait(timeout=10)
 
 
+def database_url(settings_dict: dict) -> str:
+    """A `DATABASE_URL` for another process to reach the database of `settings_dict` (the
+    test run's own, once pytest-django has made it)."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
+    credentials = settings_dict["USER"]
+    if settings_dict.get("PASSWORD"):
+        credentials += f":{settings_dict['PASSWORD']}"
+    host = settings_dict["HOST"] or "127.0.0.1"
+    port = settings_dict["PORT"] or 5432
+    return f"postgres://{credentials}@{host}:{port}/{settings_dict['NAME']}"
+
+
 def serve_app(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     """
     The app under gunicorn (as in the image, `DEBUG=0`) on a free port, with `env` on top of

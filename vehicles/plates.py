@@ -15,6 +15,11 @@ from minbil.errors import DomainError
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _CANONICAL = re.compile(r"[A-ZÆØÅ0-9]{2,7}")
+# What is accepted, as the API schema states it for the raw input: at most MAX_INPUT_LENGTH
+# characters, separators anywhere around 2 to 7 letters and digits, either case. (NFKC comes
+# first, so full-width forms are accepted too, which the pattern leaves unsaid.)
+MAX_INPUT_LENGTH = 20
+INPUT_PATTERN = r"^[\s.\-]*(?:[A-Za-z0-9ÆØÅæøå][\s.\-]*){2,7}$"
 # Two series letters (never I, M, O, Q) and 4 or 5 digits: shown with the register's space.
 _ORDINARY = re.compile(r"([A-HJ-LNPR-Z]{2})([0-9]{4,5})")
 
@@ -31,6 +36,15 @@ def normalize_registration_number(raw: object, *, field: str = "registration_num
     """The canonical form of `raw`; `InvalidRegistrationNumber` (400) for anything else."""
     if not isinstance(raw, str):
         raise InvalidRegistrationNumber(details={field: [_("Must be a string.")]})
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidRegistrationNumber(
+            details={
+                field: [
+                    _("At most %(count)d characters, spaces included.")
+                    % {"count": MAX_INPUT_LENGTH}
+                ]
+            }
+        )
     canonical = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip()).upper()
     if not _CANONICAL.fullmatch(canonical):
         raise InvalidRegistrationNumber(details={field: [InvalidRegistrationNumber.message]})

@@ -4,22 +4,39 @@ JSON and multipart request shapes, responses per status and the excerpt's exampl
 `VehicleViewSet` with `extend_schema_view`, so the view itself stays about behaviour.
 """
 
-from drf_spectacular.types import OpenApiTypes
+import math
+
+from django.conf import settings
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_serializer,
     extend_schema_view,
 )
-from rest_framework import serializers
 
 from minbil.api.schema import envelope, errors
+from vehicles.plates import INPUT_PATTERN, MAX_INPUT_LENGTH
 from vehicles.serializers import (
+    LINK_INPUT,
+    PLATE_KEYS,
+    SET_PRIMARY_INPUT,
+    UPDATE_INPUT,
+    SetPrimaryInputSerializer,
     UnlinkOutputSerializer,
     VehicleLinkDetailSerializer,
+    VehicleLinkJsonInputSerializer,
+    VehicleLinkMultipartInputSerializer,
     VehicleLinkSummarySerializer,
+    VehicleUpdateJsonInputSerializer,
+    VehicleUpdateMultipartInputSerializer,
+    _PlateInputSerializer,
 )
 
 TAGS = ["vehicles"]
@@ -27,80 +44,139 @@ PLATE_HELP = (
     "A Norwegian registration number in any spacing or case (`BT57225`, `bt 57 225`): "
     "2 to 7 of A-Z, Æ, Ø, Å and 0-9 once spaces, dashes and dots are removed."
 )
-PHOTO_HELP = (
-    "A JPEG, PNG, WebP or HEIC photo of at most 15 MB and 40 megapixels. It is stored without "
-    "metadata, at most 2048 px on its long side, with a 400 px thumbnail."
-)
+PLATE_SCHEMA = {
+    "type": "string",
+    "pattern": INPUT_PATTERN,
+    "maxLength": MAX_INPUT_LENGTH,
+    "example": "BT57225",
+}
+
+
+def photo_help() -> str:
+    """The photo limits, as configured when the schema is made."""
+    return (
+        f"A JPEG (multi-picture MPO files too: their first picture), PNG, WebP or HEIC photo "
+        f"of at most {settings.MAX_IMAGE_BYTES} bytes and {settings.MAX_IMAGE_PIXELS} pixels "
+        f"that takes at most {settings.MAX_DECODE_BYTES} bytes of memory to decode (`413` "
+        f"beyond, naming the limit). It is stored without metadata, at most "
+        f"{settings.PHOTO_MAX_SIDE} px on its long side, with a {settings.PHOTO_THUMBNAIL_SIDE} "
+        f"px thumbnail. At most {settings.PHOTO_UPLOAD_THROTTLE_RATE} per owner (`429`)."
+    )
+
+
+# --- Request fields, mapped from the input serializers themselves -----------------------------
+
+
+class PlateFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "vehicles.serializers.PlateField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {**PLATE_SCHEMA, "description": PLATE_HELP}
+
+
+class Base64PhotoFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "vehicles.serializers.Base64PhotoField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        removal = " `null` removes the photo." if self.target.allow_null else ""
+        return {
+            "type": "string",
+            "format": "byte",
+            "maxLength": 4 * math.ceil(settings.MAX_IMAGE_BYTES / 3),
+            "description": (
+                f"Base64 (a `data:image/...;base64,` prefix is accepted too, and not counted "
+                f"in `maxLength`). {photo_help()}{removal}"
+            ),
+        }
+
+
+class UploadedPhotoFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "vehicles.serializers.UploadedPhotoField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        alias = "The photo file; `image` is accepted as its other name (not both)."
+        return {"type": "string", "format": "binary", "description": f"{alias} {photo_help()}"}
+
+
+class MultipartPhotoInputSchema(OpenApiSerializerExtension):
+    """
+    A multipart body documents the photo as `file` alone: OpenAPI 3.0 cannot say "one of two
+    files, not both", so `image`, its other name, is described in words (see above). It has at
+    least one part (RFC 2046; the parser refuses a body without).
+    """
+
+    target_class = "vehicles.serializers._MultipartPhotoInputSerializer"
+    match_subclasses = True
+    priority = 1  # before PlateInputSchema, for a body that has a plate too
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        del schema["properties"]["image"]
+        schema["minProperties"] = 1
+        return _with_plate_choice(schema, self.target)
+
+
+# The request components keep the names they were published under (client SDKs use them).
+for _serializer, _name in (
+    (VehicleLinkJsonInputSerializer, "VehicleLinkJson"),
+    (VehicleLinkMultipartInputSerializer, "VehicleLinkMultipart"),
+    (VehicleUpdateJsonInputSerializer, "VehicleUpdateJson"),
+    (VehicleUpdateMultipartInputSerializer, "VehicleUpdateMultipart"),
+    (SetPrimaryInputSerializer, "Plate"),
+):
+    extend_schema_serializer(component_name=_name)(_serializer)
+
+
+class PlateInputSchema(OpenApiSerializerExtension):
+    """A body naming a vehicle: `registration_number` or `reg`, at least one (when both, they
+    must name the same vehicle, which OpenAPI cannot say: `400 invalid_registration_number`)."""
+
+    target_class = "vehicles.serializers._PlateInputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return _with_plate_choice(schema, self.target)
+
+
+def _with_plate_choice(schema: dict, serializer) -> dict:
+    serializer_class = serializer if isinstance(serializer, type) else type(serializer)
+    if issubclass(serializer_class, _PlateInputSerializer):
+        schema["anyOf"] = [{"required": [key]} for key in PLATE_KEYS]
+    return schema
+
 
 _PLATE_EXAMPLES = [OpenApiExample("BT57225", value="BT57225")]
-QUERY_PLATES = [
-    OpenApiParameter(
-        "registration_number",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        description=PLATE_HELP,
-        examples=_PLATE_EXAMPLES,
-    ),
-    OpenApiParameter(
-        "reg",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        description="Alias of `registration_number`.",
-        examples=_PLATE_EXAMPLES,
-    ),
-]
-PATH_PLATE = OpenApiParameter(
-    "reg", OpenApiTypes.STR, OpenApiParameter.PATH, description=PLATE_HELP, examples=_PLATE_EXAMPLES
-)
 
 
-# --- Request shapes (documentation only: the input serializers validate) ---------------------
-
-
-class PlateSerializer(serializers.Serializer):
-    registration_number = serializers.CharField(required=False, help_text=PLATE_HELP)
-    reg = serializers.CharField(required=False, help_text="Alias of `registration_number`.")
-
-
-class _NicknameSerializer(serializers.Serializer):
-    nickname = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=60,
-        help_text='`null` or `""` clears it.',
-    )
-
-
-class _JsonPhotoSerializer(_NicknameSerializer):
-    image = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text=(
-            f"Base64, or a `data:image/...;base64,` URI. {PHOTO_HELP} `null` removes the photo."
+def query_plates(*, required: bool) -> list[OpenApiParameter]:
+    """`registration_number` and its alias `reg`. Where a plate is required, the schema says
+    `registration_number` is (OpenAPI cannot require one of two); `reg` alone does as well."""
+    alias = "Alias of `registration_number`; when both are given, the same vehicle."
+    if required:
+        alias += " Sent alone, it stands for `registration_number`."
+    return [
+        OpenApiParameter(
+            "registration_number",
+            PLATE_SCHEMA,
+            OpenApiParameter.QUERY,
+            required=required,
+            description=PLATE_HELP,
+            examples=_PLATE_EXAMPLES,
         ),
-    )
+        OpenApiParameter(
+            "reg",
+            PLATE_SCHEMA,
+            OpenApiParameter.QUERY,
+            description=alias,
+            examples=_PLATE_EXAMPLES,
+        ),
+    ]
 
 
-class _MultipartPhotoSerializer(_NicknameSerializer):
-    file = serializers.FileField(required=False, help_text=PHOTO_HELP)
-    image = serializers.FileField(required=False, help_text="Alias of `file`.")
-
-
-class VehicleLinkJsonSerializer(PlateSerializer, _JsonPhotoSerializer):
-    pass
-
-
-class VehicleLinkMultipartSerializer(PlateSerializer, _MultipartPhotoSerializer):
-    pass
-
-
-class VehicleUpdateJsonSerializer(_JsonPhotoSerializer):
-    pass
-
-
-class VehicleUpdateMultipartSerializer(_MultipartPhotoSerializer):
-    pass
+PATH_PLATE = OpenApiParameter(
+    "reg", PLATE_SCHEMA, OpenApiParameter.PATH, description=PLATE_HELP, examples=_PLATE_EXAMPLES
+)
 
 
 # --- Responses ---------------------------------------------------------------------------------
@@ -114,30 +190,42 @@ REGISTER_UNAVAILABLE = (
     "today's register look-ups are used up until midnight in Oslo. See `Retry-After`."
 )
 
+# An 8 x 8 PNG, so the examples are requests the API accepts (the excerpt has a placeholder).
+EXAMPLE_PHOTO = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFUlEQVR42mM8oaHBgA0wMeAAg1MCAOA4"
+    "ASjhBhuDAAAAAElFTkSuQmCC"
+)
 _EXCERPT_LINK = {
     "registration_number": "BT57225",
     "nickname": "string_value",
-    "image": "string_value",
+    "image": EXAMPLE_PHOTO,
 }
 
-_link_requests = {
-    "application/json": VehicleLinkJsonSerializer,
-    "multipart/form-data": VehicleLinkMultipartSerializer,
-}
-_update_requests = {
-    "application/json": VehicleUpdateJsonSerializer,
-    "multipart/form-data": VehicleUpdateMultipartSerializer,
+PHOTO_ERRORS = {
+    413: (
+        "The body (`payload_too_large`) or the photo (`image_too_large`) is over a limit; "
+        "`details.limit` names it."
+    ),
+    415: (
+        "The body's content type (`unsupported_media_type`) or the photo's image type "
+        "(`unsupported_image_type`) is not accepted."
+    ),
+    429: "Too many photo uploads by this owner (`photo_upload_throttled`); see `Retry-After`.",
+    503: "Too many photos are being decoded right now (`busy`); see `Retry-After`.",
 }
 _update = {
     "summary": "Update a linked vehicle",
     "description": "Partial: only the fields given change. A bad photo changes nothing.",
     "parameters": [PATH_PLATE],
-    "request": _update_requests,
-    "responses": {200: DETAIL, **errors(400, 401, 404, 413, 415)},
+    "request": UPDATE_INPUT,
+    "responses": {
+        200: DETAIL,
+        **errors(400, 401, 404, 413, 415, 429, 503, descriptions=PHOTO_ERRORS),
+    },
     "examples": [
         OpenApiExample(
             "Excerpt example (image: a base64 photo)",
-            value={"nickname": "string_value", "image": "string_value"},
+            value={"nickname": "string_value", "image": EXAMPLE_PHOTO},
             request_only=True,
         ),
         OpenApiExample("Remove the photo", value={"image": None}, request_only=True),
@@ -156,7 +244,7 @@ vehicle_schema = extend_schema_view(
             "register has no data available for the plate (remembered for a few hours, so "
             "linking it again soon answers the same without asking the register)."
         ),
-        request=_link_requests,
+        request=LINK_INPUT,
         responses={
             201: OpenApiResponse(DETAIL, description="Newly linked."),
             200: OpenApiResponse(DETAIL, description="Already linked: unchanged."),
@@ -170,10 +258,15 @@ vehicle_schema = extend_schema_view(
                 429,
                 *REGISTER_ERRORS,
                 descriptions={
+                    **PHOTO_ERRORS,
                     404: "The register has no data available for this plate.",
                     409: "The owner has linked the maximum number of vehicles.",
-                    429: "Too many register look-ups by this owner; see `Retry-After`.",
-                    503: REGISTER_UNAVAILABLE,
+                    429: (
+                        "Too many register look-ups (`register_lookup_throttled`) or photo "
+                        "uploads (`photo_upload_throttled`) by this owner; see `Retry-After`."
+                    ),
+                    503: REGISTER_UNAVAILABLE
+                    + " `busy`: too many photos are being decoded right now.",
                 },
             ),
         },
@@ -212,7 +305,7 @@ list_or_detail_schema = extend_schema(
         "Without parameters: the owner's vehicles, primary first, then most recently "
         "updated. With `registration_number` or `reg`: the full detail of that vehicle."
     ),
-    parameters=QUERY_PLATES,
+    parameters=query_plates(required=False),
     responses={
         200: PolymorphicProxySerializer(
             component_name="VehicleListOrDetail",
@@ -232,7 +325,7 @@ unlink_schema = extend_schema(
         "If the primary vehicle is unlinked and others remain, the one updated most "
         "recently becomes primary (`new_primary`)."
     ),
-    parameters=QUERY_PLATES,
+    parameters=query_plates(required=True),
     responses={200: envelope(UnlinkOutputSerializer), **errors(400, 401, 404)},
     tags=TAGS,
 )
@@ -257,7 +350,7 @@ refresh_schema = extend_schema(
 set_primary_schema = extend_schema(
     operation_id="vehicles_set_primary",
     summary="Make a vehicle the owner's primary",
-    request={"application/json": PlateSerializer},
+    request=SET_PRIMARY_INPUT,
     responses={200: DETAIL, **errors(400, 401, 404, 415)},
     examples=[
         OpenApiExample(

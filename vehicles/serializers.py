@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from minbil.api.fields import StrictCharField, UtcDateTimeField
 from vehicles import photos
@@ -14,28 +15,34 @@ from vehicles.models import InspectionStatus
 from vehicles.plates import InvalidRegistrationNumber, normalize_registration_number
 
 PLATE_KEYS = ("registration_number", "reg")
+PHOTO_KEYS = ("file", "image")  # multipart: either name
 # The published excerpt renders `?registration_number=X&reg=X` as `?registration_number=X®=X`
 # (a doc renderer turned `&reg` into `®`). Clients copy it verbatim, so it is read as meant.
 _MANGLED_REG = "®="
 
 
-def plate_from(data: Mapping, *, required: bool = True) -> str | None:
+def plate_from(query: Mapping, *, required: bool = True) -> str | None:
     """
-    The canonical plate from `registration_number` or its alias `reg` (query string or
-    body). Either alone is enough; both must name the same vehicle.
+    The canonical plate from the query parameter `registration_number` or its alias `reg`.
+    Either alone is enough; both must name the same vehicle.
     """
-    given = {key: data[key] for key in PLATE_KEYS if key in data}
+    given = {key: query[key] for key in PLATE_KEYS if key in query}
     mangled = given.get("registration_number")
     if isinstance(mangled, str) and _MANGLED_REG in mangled:
         given["registration_number"], reg = mangled.split(_MANGLED_REG, 1)
         given.setdefault("reg", reg)
-    if not given:
+    plates = {normalize_registration_number(value, field=key) for key, value in given.items()}
+    return _single_plate(plates, required=required)
+
+
+def _single_plate(plates: set[str], *, required: bool) -> str | None:
+    """The one plate the aliases name; 400 for none (when required) or two."""
+    if not plates:
         if required:
             raise serializers.ValidationError(
                 {"registration_number": [_("This field is required.")]}
             )
         return None
-    plates = {normalize_registration_number(value, field=key) for key, value in given.items()}
     if len(plates) > 1:
         raise InvalidRegistrationNumber(
             "registration_number and reg name different vehicles.",
@@ -44,60 +51,131 @@ def plate_from(data: Mapping, *, required: bool = True) -> str | None:
     return plates.pop()
 
 
+# --- Input: every field documents itself (vehicles/schema.py maps these fields) ---------------
+
+
+class PlateField(serializers.Field):
+    """A registration number in any spacing or case, read into its canonical form."""
+
+    def get_value(self, dictionary):
+        # An empty form field is an empty plate (400), not an absent one as DRF takes it.
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        return normalize_registration_number(data, field=self.field_name)
+
+
+class Base64PhotoField(serializers.Field):
+    """
+    A photo in JSON: base64, or a `data:image/...;base64,` URI. Its size is refused (413)
+    from the text's length before anything is decoded; the pixels are checked by the services.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise photos.InvalidImage(
+                details={self.field_name: [_("Send the photo as a base64 string or a data URI.")]}
+            )
+        return photos.decode_base64_image(data, field=self.field_name)
+
+
+class UploadedPhotoField(serializers.Field):
+    """A photo as a multipart file; its declared size is refused (413) before it is read."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, UploadedFile):
+            raise photos.InvalidImage(details={self.field_name: [_("Send the photo as a file.")]})
+        photos.check_upload_size(data.size, field=self.field_name)
+        return data
+
+
 class _PlateInputSerializer(serializers.Serializer):
-    """Accepts `registration_number` or `reg` and validates it into `registration_number`."""
+    """The vehicle, as `registration_number` or its alias `reg` (both: the same vehicle)."""
 
-    def to_internal_value(self, data):
-        attrs = super().to_internal_value(data)
-        attrs["registration_number"] = plate_from(data)
-        return attrs
-
-
-class PhotoField(serializers.Field):
-    """
-    A photo: a multipart file, or a base64 string or `data:image/...;base64,` URI. Its size
-    is refused (413) before anything is decoded; the pixels are checked by the services.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, UploadedFile):
-            photos.check_upload_size(data.size, field=self.field_name)
-            return data
-        if isinstance(data, str):
-            return photos.decode_base64_image(data, field=self.field_name)
-        raise photos.InvalidImage(
-            details={self.field_name: [_("Send a file, a base64 string or a data URI.")]}
-        )
-
-
-class _LinkFieldsInputSerializer(serializers.Serializer):
-    """The fields an owner sets on a link: nickname and a photo under `image` or `file`."""
-
-    nickname = StrictCharField(max_length=60, required=False, allow_blank=True, allow_null=True)
-    image = PhotoField(required=False, allow_null=True)
-    file = PhotoField(required=False)
+    registration_number = PlateField(required=False)
+    reg = PlateField(required=False, help_text="Alias of `registration_number`.")
 
     def validate(self, attrs):
-        given = [key for key in ("image", "file") if key in attrs]
+        plate = _single_plate({attrs.pop(key) for key in PLATE_KEYS if key in attrs}, required=True)
+        return super().validate({**attrs, "registration_number": plate})
+
+
+def nickname_field(**kwargs) -> StrictCharField:
+    return StrictCharField(max_length=60, required=False, allow_blank=True, **kwargs)
+
+
+class _NicknameInputSerializer(serializers.Serializer):
+    nickname = nickname_field(allow_null=True, help_text='`null` or `""` clears it.')
+
+
+class _JsonPhotoInputSerializer(_NicknameInputSerializer):
+    """The nickname and a base64 photo under `image`, read into `photo`."""
+
+    image = Base64PhotoField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if "image" in attrs:  # `None` (JSON null) means "remove the photo"
+            attrs["photo"] = attrs.pop("image")
+        return super().validate(attrs)
+
+
+class _MultipartPhotoInputSerializer(_NicknameInputSerializer):
+    """The nickname and a photo file under `file` (or `image`, not both), read into `photo`."""
+
+    nickname = nickname_field(help_text='`""` clears it (a form has no `null`).')
+    file = UploadedPhotoField(required=False)
+    # The contract's other name for `file`. Left out of the schema, which describes it in
+    # words: OpenAPI 3.0 cannot say "one of these two files, not both".
+    image = UploadedPhotoField(required=False)
+
+    def validate(self, attrs):
+        given = [key for key in PHOTO_KEYS if key in attrs]
         if len(given) > 1:
             raise serializers.ValidationError(
                 {"file": [_("Send the photo as file or image, not both.")]}
             )
-        if given:  # `None` (JSON null) means "remove the photo"
+        if given:
             attrs["photo"] = attrs.pop(given[0])
-        return attrs
+        return super().validate(attrs)
 
 
-class VehicleLinkCreateInputSerializer(_PlateInputSerializer, _LinkFieldsInputSerializer):
-    pass
+class VehicleLinkJsonInputSerializer(_PlateInputSerializer, _JsonPhotoInputSerializer):
+    """
+    The vehicle to link (`registration_number` or its alias `reg`; both: the same vehicle),
+    with a nickname and a base64 photo under `image` if wanted.
+    """
 
 
-class VehicleLinkUpdateInputSerializer(_LinkFieldsInputSerializer):
-    pass
+class VehicleLinkMultipartInputSerializer(_PlateInputSerializer, _MultipartPhotoInputSerializer):
+    """
+    The vehicle to link (`registration_number` or its alias `reg`; both: the same vehicle),
+    with a nickname and a photo file under `file` (or `image`, not both) if wanted.
+    """
+
+
+class VehicleUpdateJsonInputSerializer(_JsonPhotoInputSerializer):
+    """What changes: the nickname, the photo (base64, under `image`), or both."""
+
+
+class VehicleUpdateMultipartInputSerializer(_MultipartPhotoInputSerializer):
+    """What changes: the nickname, the photo (a file under `file` or `image`), or both."""
 
 
 class SetPrimaryInputSerializer(_PlateInputSerializer):
-    pass
+    """The vehicle to make primary: `registration_number` or its alias `reg`."""
+
+
+# Per operation, the media types it accepts and the serializer that reads each: the view
+# parses and validates with these, and the schema documents exactly these.
+LINK_INPUT = {
+    "application/json": VehicleLinkJsonInputSerializer,
+    "multipart/form-data": VehicleLinkMultipartInputSerializer,
+}
+UPDATE_INPUT = {
+    "application/json": VehicleUpdateJsonInputSerializer,
+    "multipart/form-data": VehicleUpdateMultipartInputSerializer,
+}
+SET_PRIMARY_INPUT = {"application/json": SetPrimaryInputSerializer}
 
 
 def _vehicle_field(field_class: type[serializers.Field], name: str, **kwargs):

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import Conflict
-from vehicles import photos, register
+from vehicles import photo_budget, photos, register
 from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
 from vehicles.selectors import VehicleNotLinked, get_vehicle_link, link_state
@@ -57,7 +57,7 @@ def link_vehicle(
     if state.linked:
         return get_vehicle_link(user=user, registration_number=registration_number), False
     _ensure_below_limit(user, links=state.links)
-    processed = photos.process_photo(photo) if photo is not None else None
+    processed = _process_upload(user, photo) if photo is not None else None
     vehicle_id = state.vehicle_id
     if vehicle_id is None:
         new = register.store_new_vehicle(registration_number=registration_number, user=user)
@@ -97,7 +97,7 @@ def update_vehicle_link(
     """
     link = get_vehicle_link(user=user, registration_number=registration_number)
     replace_photo = photo is not UNSET
-    processed = photos.process_photo(photo) if replace_photo and photo is not None else None
+    processed = _process_upload(user, photo) if replace_photo and photo is not None else None
     stored = photos.save_photo(processed) if processed else None
     committed = False
     try:
@@ -182,6 +182,12 @@ def look_up_plate(*, raw_plate: str) -> register.LookupResult:
     storing nothing: for developers checking what the register says.
     """
     return register.lookup(normalize_registration_number(raw_plate))
+
+
+def _process_upload(user, photo: bytes | UploadedFile) -> photos.ProcessedPhoto:
+    """A photo the user sends, counted against their upload rate before it is decoded."""
+    photo_budget.spend_upload(user.pk)
+    return photos.process_photo(photo)
 
 
 def _ensure_below_limit(user, *, links: int | None = None) -> None:

@@ -1,9 +1,10 @@
 """`/api/co/vehicles`: the owner's vehicles, in the excerpt's shapes."""
 
 from rest_framework import status, viewsets
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from minbil.api.limits import accepts_upload
+from minbil.api.parsers import parsers_for, serializer_for
 from vehicles import services
 from vehicles.plates import normalize_registration_number
 from vehicles.schema import (
@@ -15,12 +16,12 @@ from vehicles.schema import (
 )
 from vehicles.selectors import get_vehicle_link, vehicle_links_for
 from vehicles.serializers import (
-    SetPrimaryInputSerializer,
+    LINK_INPUT,
+    SET_PRIMARY_INPUT,
+    UPDATE_INPUT,
     UnlinkOutputSerializer,
-    VehicleLinkCreateInputSerializer,
     VehicleLinkDetailSerializer,
     VehicleLinkSummarySerializer,
-    VehicleLinkUpdateInputSerializer,
     plate_from,
 )
 
@@ -32,7 +33,25 @@ class VehicleViewSet(viewsets.ViewSet):
     or `?reg=`), `POST` (link) and `DELETE ?reg=` (unlink); `/<reg>` is the RESTful item.
     """
 
-    parser_classes = [JSONParser, MultiPartParser]
+    # The body each action reads, by media type (the schema documents the same tables);
+    # any other media type is 415.
+    inputs = {
+        "create": LINK_INPUT,
+        "update": UPDATE_INPUT,
+        "partial_update": UPDATE_INPUT,
+        "set_primary": SET_PRIMARY_INPUT,
+    }
+
+    def initialize_request(self, request, *args, **kwargs):
+        request = super().initialize_request(request, *args, **kwargs)
+        # The action is known only once the request is made, so its parsers are set here.
+        request.parsers = parsers_for(self.inputs.get(self.action, ["application/json"]))
+        return request
+
+    def _input(self, request):
+        serializer = serializer_for(request, self.inputs[self.action])(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
     @list_or_detail_schema
     def list_or_detail(self, request):
@@ -44,10 +63,9 @@ class VehicleViewSet(viewsets.ViewSet):
         context = {"request": request}
         return Response(VehicleLinkSummarySerializer(links, many=True, context=context).data)
 
+    @accepts_upload
     def create(self, request):
-        serializer = VehicleLinkCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link, created = services.link_vehicle(user=request.user, **serializer.validated_data)
+        link, created = services.link_vehicle(user=request.user, **self._input(request))
         return self._detail(
             request, link, status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -56,15 +74,15 @@ class VehicleViewSet(viewsets.ViewSet):
         plate = normalize_registration_number(reg)
         return self._detail(request, get_vehicle_link(user=request.user, registration_number=plate))
 
+    @accepts_upload
     def update(self, request, reg: str):
         plate = normalize_registration_number(reg)
-        serializer = VehicleLinkUpdateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         link = services.update_vehicle_link(
-            user=request.user, registration_number=plate, **serializer.validated_data
+            user=request.user, registration_number=plate, **self._input(request)
         )
         return self._detail(request, link)
 
+    @accepts_upload
     def partial_update(self, request, reg: str):
         return self.update(request, reg)
 
@@ -83,9 +101,7 @@ class VehicleViewSet(viewsets.ViewSet):
 
     @set_primary_schema
     def set_primary(self, request):
-        serializer = SetPrimaryInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link = services.set_primary_vehicle(user=request.user, **serializer.validated_data)
+        link = services.set_primary_vehicle(user=request.user, **self._input(request))
         return self._detail(request, link)
 
     def _unlink(self, request, plate: str) -> Response:

@@ -9,6 +9,7 @@ answers that never reach a view (an unknown path, an oversized body), used by
 
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from minbil.api.limits import UPLOAD_LIMIT, PayloadTooLarge
 from minbil.api.renderers import build_meta
 from minbil.errors import DomainError
 
@@ -33,6 +35,7 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     404: ("not_found", _("There is nothing at this address.")),
     405: ("method_not_allowed", _("This method is not allowed on this address.")),
     406: ("not_acceptable", _("This endpoint only answers application/json.")),
+    411: ("length_required", _("Send the body with a Content-Length header.")),
     413: ("payload_too_large", _("The request body is too large.")),
     415: ("unsupported_media_type", _("This content type is not supported here.")),
     429: ("throttled", _("Too many requests. Try again later.")),
@@ -54,22 +57,64 @@ TOKEN_ERRORS: dict[str, str] = {
 }
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = STATUS_ERRORS[413][1]
+# An error names at most this many offending keys per object, and how many there are in all.
+MAX_ERROR_KEYS = 20
+ERROR_COUNT_KEY = "error_count"
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    return {"error": {"code": code, "message": message, "details": bounded(details or {})}}
 
 
-def error_response(request, status_code: int, message: str | None = None) -> JsonResponse:
+def bounded(details: dict[str, Any]) -> dict[str, Any]:
+    """
+    At most `MAX_ERROR_KEYS` keys per object, nested ones included, plus `error_count` (how
+    many offending keys there are in all) where some were left out: a body of 178 000 unknown
+    keys is answered with a small error, not a copy of itself. (Validators that walk keys a
+    client chose collect no more than that in the first place: `first_errors`.)
+    """
+    keys = [key for key in details if key != ERROR_COUNT_KEY]
+    shown = {key: _bounded_value(details[key]) for key in keys[:MAX_ERROR_KEYS]}
+    if _error_count(details) > MAX_ERROR_KEYS:
+        shown[ERROR_COUNT_KEY] = _error_count(details)
+    return shown
+
+
+def first_errors(problems: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """
+    The first `MAX_ERROR_KEYS` `(key, error)` pairs as details, plus `error_count` when there
+    are more: for validators that walk keys a client chose, so that a huge body does not build
+    a huge error (Django REST framework's `ValidationError` copies every entry it is given).
+    """
+    errors: dict[str, Any] = {}
+    count = 0
+    for key, error in problems:
+        count += 1
+        if count <= MAX_ERROR_KEYS:
+            errors[key] = error
+    if count > MAX_ERROR_KEYS:
+        errors[ERROR_COUNT_KEY] = count
+    return errors
+
+
+def _error_count(details: dict[str, Any]) -> int:
+    """How many offending keys `details` stands for (DRF turns a given count into text)."""
+    keys = sum(1 for key in details if key != ERROR_COUNT_KEY)
+    return max(int(details.get(ERROR_COUNT_KEY, 0)), keys)
+
+
+def _bounded_value(value: Any) -> Any:
+    return bounded(value) if isinstance(value, dict) else value
+
+
+def error_response(
+    request, status_code: int, message: str | None = None, details: dict | None = None
+) -> JsonResponse:
     """An error envelope for answers produced outside DRF (see `ApiErrorMiddleware`)."""
     code, default_message = STATUS_ERRORS.get(
         status_code, ("client_error" if status_code < 500 else "server_error", _("Request failed."))
     )
-    body = error_body(code, message or default_message)
+    body = error_body(code, message or default_message, details)
     body["meta"] = build_meta(request)
     return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
 
@@ -88,8 +133,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         # The database is unavailable: answered as 503 by DatabaseUnavailableMiddleware, for
         # API and non-API paths alike. Returning None makes DRF re-raise it.
         return None
-    if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap, DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(UPLOAD_LIMIT)
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many multipart fields
         exc = exceptions.ParseError(str(exc) or STATUS_ERRORS[400][1])
 
@@ -109,12 +154,7 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(detail, dict):
-            fields = ", ".join(detail)
-            return (
-                "validation_error",
-                _("Some fields are invalid: %(fields)s.") % {"fields": fields},
-                detail,
-            )
+            return "validation_error", _invalid_fields_message(detail), detail
         messages = detail if isinstance(detail, list) else [detail]
         return "validation_error", str(messages[0]), {"non_field_errors": messages}
     if isinstance(detail, dict):
@@ -122,8 +162,20 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
         code = str(detail.get("code") or exc.default_code)
         message = detail.get("detail", STATUS_ERRORS.get(exc.status_code, ("", ""))[1])
         return code, str(TOKEN_ERRORS.get(code, message)), {}
-    details = {}
+    details = dict(getattr(exc, "details", None) or {})
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details = {"retry_after": math.ceil(exc.wait)}
+        details["retry_after"] = math.ceil(exc.wait)
     code = str(getattr(detail, "code", None) or exc.default_code)
     return code, str(TOKEN_ERRORS.get(code, detail)), details
+
+
+def _invalid_fields_message(detail: dict) -> str:
+    keys = [str(key) for key in detail if key != ERROR_COUNT_KEY]
+    fields = ", ".join(keys[:MAX_ERROR_KEYS])
+    count = _error_count(detail)
+    if count > MAX_ERROR_KEYS:
+        return _("%(count)d fields are invalid, among them: %(fields)s.") % {
+            "count": count,
+            "fields": fields,
+        }
+    return _("Some fields are invalid: %(fields)s.") % {"fields": fields}

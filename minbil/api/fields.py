@@ -7,13 +7,20 @@ from rest_framework import serializers
 
 
 class StrictTypeMixin:
-    """Refuses numbers and booleans where text is expected, instead of turning them into text."""
+    """
+    Refuses numbers and booleans where text is expected, instead of turning them into text,
+    and text longer than `max_length` as sent: the schema's `maxLength` counts what the client
+    sends, before the white space around it is trimmed.
+    """
 
     default_error_messages = {"not_a_string": _("Must be a string.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        max_length = getattr(self, "max_length", None)  # a choice field has none
+        if max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length, length=len(data))
         return super().to_internal_value(data)
 
 

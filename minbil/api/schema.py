@@ -3,6 +3,7 @@ OpenAPI pieces shared by every app: the envelopes as named components, the error
 operation documents, and the hook that publishes the excerpt's paths (no trailing slash).
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -11,12 +12,39 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, malformed, expired or revoked access token.",
     404: "Not found (another user's vehicle link answers exactly like one never linked).",
     409: "Conflicts with the current state.",
-    413: "The request body or the photo is too large.",
-    415: "The content type or the photo's image type is not accepted.",
+    413: "The body is larger than its limit (`payload_too_large`; `details` names it).",
+    415: "The body's content type is not accepted (`unsupported_media_type`).",
     429: "Too many requests; retry after the `Retry-After` header's seconds.",
     502: "The vehicle register answered with an error.",
     503: "The vehicle register is unavailable or its quota is used up; see `Retry-After`.",
 }
+
+
+# A character Python's `str.strip()` keeps (Django REST framework trims text with it). Not
+# `\S`: JSON Schema's regex white space differs from Python's (U+001C-U+001F and U+0085 are
+# stripped by Python, U+FEFF is not), so the class lists Python's white space itself.
+NON_BLANK_PATTERN = (
+    r"[^\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000]"
+)
+
+
+class TrimmedTextSchema(OpenApiSerializerFieldExtension):
+    """
+    Text a request must not leave blank, which Django REST framework trims first (the default):
+    besides `minLength`, it needs a character that is not white space (`NON_BLANK_PATTERN`),
+    since `" "` is blank once trimmed.
+    """
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if direction == "request" and field.trim_whitespace and not field.allow_blank:
+            schema.setdefault("pattern", NON_BLANK_PATTERN)
+        return schema
 
 
 class MetaSerializer(serializers.Serializer):
@@ -85,6 +113,60 @@ DATABASE_UNAVAILABLE = (
 )
 
 
+BODY_ERRORS = {
+    "411": (
+        "A chunked body (no `Content-Length`) the server cannot size (`length_required`); "
+        "gunicorn, as in the image, reads chunked bodies."
+    ),
+    "413": (
+        "The body is larger than its limit (`payload_too_large`; `details` names the limit "
+        "and its value): `MAX_JSON_BYTES`, or `MAX_REQUEST_BYTES` where a photo is sent."
+    ),
+    "415": "The body's content type is not one documented here (`unsupported_media_type`).",
+}
+
+
+def document_request_bodies(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook, for every operation that reads a body:
+    - it may answer 411, 413 and 415 (`minbil.api.limits`, the parsers): each documents those
+      it does not already;
+    - a body whose schema requires some field, as `required` or as a choice of them (`anyOf`,
+      `oneOf`), is itself required (drf-spectacular looks at `required` only).
+    """
+    components = result.get("components", {}).get("schemas", {})
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            for status, description in BODY_ERRORS.items():
+                operation["responses"].setdefault(status, _error_response(description))
+            body = operation["requestBody"]
+            schemas = [_resolve(c["schema"], components) for c in body["content"].values()]
+            if all(_requires_fields(schema) for schema in schemas):
+                body["required"] = True
+    return result
+
+
+def _resolve(schema: dict, components: dict) -> dict:
+    reference = schema.get("$ref", "")
+    return components.get(reference.rsplit("/", 1)[-1], {}) if reference else schema
+
+
+def _requires_fields(schema: dict) -> bool:
+    choices = schema.get("anyOf", []) + schema.get("oneOf", [])
+    return bool(schema.get("required")) or (
+        bool(choices) and all(choice.get("required") for choice in choices)
+    )
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+        "description": description,
+    }
+
+
 def document_service_unavailable(result, generator, request, public):
     """
     drf-spectacular postprocessing hook: any operation may answer `503 service_unavailable`
@@ -99,12 +181,5 @@ def document_service_unavailable(result, generator, request, public):
             if "503" in responses:
                 responses["503"]["description"] += f" {DATABASE_UNAVAILABLE}"
             else:
-                responses["503"] = {
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
-                        }
-                    },
-                    "description": DATABASE_UNAVAILABLE,
-                }
+                responses["503"] = _error_response(DATABASE_UNAVAILABLE)
     return result

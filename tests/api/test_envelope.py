@@ -149,17 +149,18 @@ def test_unsupported_media_type_is_415_envelope(auth_client):
 def test_malformed_json_is_400_envelope(auth_client):
     response = auth_client.put(PREFERENCES_URL, data="{not json", content_type="application/json")
 
-    assert_error_envelope(response, 400, "parse_error")
+    assert_error_envelope(response, 400, "invalid_json")
 
 
-@override_settings(MAX_REQUEST_BYTES=1024)
+@override_settings(MAX_JSON_BYTES=1024)
 def test_oversized_body_is_413_envelope_before_it_is_read(auth_client):
     response = auth_client.put(
         PREFERENCES_URL, data='{"x": "' + "a" * 2048 + '"}', content_type="application/json"
     )
 
     body = assert_error_envelope(response, 413, "payload_too_large")
-    assert "limit" in body["error"]["message"]
+    assert body["error"]["message"] == "The request body is larger than the 1 KiB limit."
+    assert body["error"]["details"] == {"limit": "MAX_JSON_BYTES", "max_bytes": 1024}
 
 
 @pytest.mark.parametrize("debug", [False, True])

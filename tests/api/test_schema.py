@@ -1,5 +1,7 @@
 """The OpenAPI schema: committed, exact, and served with offline docs."""
 
+import base64
+import io
 import json
 import re
 from io import StringIO
@@ -9,8 +11,10 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
+from PIL import Image
 
 from notifications.catalogue import EVENTS, FIRST_RELEASE_EVENTS
+from vehicles.plates import INPUT_PATTERN, MAX_INPUT_LENGTH
 
 pytestmark = pytest.mark.django_db
 
@@ -171,18 +175,18 @@ def test_notification_bodies_list_8_events_by_2_channels(schema):
 @pytest.mark.parametrize(
     "operation_id, statuses",
     [
-        ("auth_register", {"201", "400", "409", "415", "429", "503"}),
-        ("auth_token", {"200", "400", "401", "415", "429", "503"}),
+        ("auth_register", {"201", "400", "409", "411", "413", "415", "429", "503"}),
+        ("auth_token", {"200", "400", "401", "411", "413", "415", "429", "503"}),
         ("vehicles_list", {"200", "400", "401", "404", "503"}),
         (
             "vehicles_link",
-            {"200", "201", "400", "401", "404", "409", "413", "415", "429", "502", "503"},
+            {"200", "201", "400", "401", "404", "409", "411", "413", "415", "429", "502", "503"},
         ),
-        ("vehicles_update", {"200", "400", "401", "404", "413", "415", "503"}),
+        ("vehicles_update", {"200", "400", "401", "404", "411", "413", "415", "429", "503"}),
         ("vehicles_unlink", {"200", "400", "401", "404", "503"}),
         ("vehicles_refresh", {"200", "400", "401", "404", "429", "502", "503"}),
-        ("vehicles_set_primary", {"200", "400", "401", "404", "415", "503"}),
-        ("notification_settings_update", {"200", "400", "401", "415", "503"}),
+        ("vehicles_set_primary", {"200", "400", "401", "404", "411", "413", "415", "503"}),
+        ("notification_settings_update", {"200", "400", "401", "411", "413", "415", "503"}),
     ],
 )
 def test_each_operation_documents_its_error_statuses(schema, operation_id, statuses):
@@ -222,13 +226,15 @@ def test_the_excerpts_request_examples_are_in_the_schema(schema):
         content = ops[operation_id]["requestBody"]["content"]["application/json"]
         return [example["value"] for example in content["examples"].values()]
 
-    assert {
-        "registration_number": "BT57225",
-        "nickname": "string_value",
-        "image": "string_value",
-    } in examples("vehicles_link")
+    # The excerpt's `"image": "string_value"` is a placeholder: the examples carry a real
+    # photo, so every documented example is a request the API accepts.
+    link = next(e for e in examples("vehicles_link") if e.get("nickname") == "string_value")
+    update = next(e for e in examples("vehicles_update") if e.get("nickname") == "string_value")
+    assert link["registration_number"] == "BT57225"
+    for example in (link, update):
+        with Image.open(io.BytesIO(base64.b64decode(example["image"], validate=True))) as photo:
+            assert photo.format == "PNG"
     assert {"registration_number": "BT57225"} in examples("vehicles_set_primary")
-    assert {"nickname": "string_value", "image": "string_value"} in examples("vehicles_update")
     notification = ops["notification_settings_update"]["requestBody"]["content"]
     seed = notification["application/json"]["examples"]["ExcerptExample"]["value"]
     # Verbatim: the excerpt's seven events, not the catalogue as it has grown since.
@@ -260,3 +266,64 @@ def test_docs_load_their_assets_from_this_server_only(api_client, path):
         if asset.startswith("/static/"):
             assert api_client.get(asset).status_code == 200, asset
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_docs_run_under_a_strict_content_security_policy(api_client, path):
+    page = api_client.get(path)
+
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in page["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == policy["img-src"].split()[0] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.content.decode(), re.S)
+    assert scripts
+    for attributes, body in scripts:  # every script is a file of this server, none inline
+        assert 'src="/' in attributes and not body.strip(), attributes
+
+
+def test_swagger_uis_initialiser_is_served_as_a_script(api_client):
+    script = api_client.get("/api/docs?script=")
+
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_request_fields_carry_their_rules(schema):
+    components = schema["components"]["schemas"]
+    link_json, link_form = (
+        components["VehicleLinkJsonRequest"],
+        components["VehicleLinkMultipartRequest"],
+    )
+
+    for body in (link_json, link_form, components["PlateRequest"]):
+        assert body["anyOf"] == [{"required": ["registration_number"]}, {"required": ["reg"]}]
+        for key in ("registration_number", "reg"):
+            assert body["properties"][key]["pattern"] == INPUT_PATTERN
+            assert body["properties"][key]["maxLength"] == MAX_INPUT_LENGTH
+    assert link_json["properties"]["image"]["format"] == "byte"
+    assert link_json["properties"]["nickname"]["maxLength"] == 60
+    assert link_form["properties"]["file"]["format"] == "binary"
+    assert "image" not in link_form["properties"]  # its other name, described in words
+    ops = {op["operationId"]: op for _, _, op in operations(schema)}
+    for operation_id in ("vehicles_link", "vehicles_set_primary", "vehicles_update"):
+        required = ops[operation_id]["requestBody"].get("required", False)
+        assert required is (operation_id != "vehicles_update")
+    assert set(ops["vehicles_set_primary"]["requestBody"]["content"]) == {"application/json"}
+
+
+def test_photo_limits_in_the_schema_come_from_the_settings(settings):
+    settings.MAX_IMAGE_BYTES = 3_000_000
+    settings.MAX_DECODE_BYTES = 99_000_000
+
+    components = yaml.safe_load(generated_schema())["components"]["schemas"]
+
+    image = components["VehicleLinkJsonRequest"]["properties"]["image"]
+    assert image["maxLength"] == 4_000_000  # the base64 length of 3 000 000 bytes
+    assert "at most 3000000 bytes" in image["description"]
+    assert "99000000 bytes of memory" in image["description"]
+    assert "15 MB" not in generated_schema()

@@ -1,4 +1,7 @@
-"""The API docs in a real browser, with every request off this server refused: offline."""
+"""
+The API docs in a real browser, with every request off this server refused (offline), under
+their content-security policy: the page must render with nothing refused by the policy.
+"""
 
 import pytest
 
@@ -21,6 +24,14 @@ def offline_page(live_app, page):
 
     page.route("**/*", only_local)
     page.leaving = leaving
+    page.refused_by_policy = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and page.refused_by_policy.append(message.text)
+        ),
+    )
     return page
 
 
@@ -39,6 +50,7 @@ def test_swagger_ui_shows_every_operation_offline(live_app, offline_page):
     expect(link).to_contain_text("BT57225")
     offline_page.screenshot(path=ARTIFACTS_DIR / "api-docs-swagger.png", full_page=False)
     assert offline_page.leaving == []
+    assert offline_page.refused_by_policy == []
 
 
 def test_redoc_renders_offline(live_app, offline_page):
@@ -53,3 +65,9 @@ def test_redoc_renders_offline(live_app, offline_page):
     ).to_be_attached()
     offline_page.screenshot(path=ARTIFACTS_DIR / "api-docs-redoc.png", full_page=False)
     assert offline_page.leaving == []
+    # The one thing the policy refuses, on purpose: ReDoc's "API docs by Redocly" logo.
+    assert [
+        refused
+        for refused in offline_page.refused_by_policy
+        if not refused.startswith("Loading the image 'https://cdn.redoc.ly/")
+    ] == []

@@ -1,8 +1,12 @@
 """Registration numbers: normalised before anything else, validated as the contract says."""
 
+import re
+
 import pytest
 
 from vehicles.plates import (
+    INPUT_PATTERN,
+    MAX_INPUT_LENGTH,
     InvalidRegistrationNumber,
     display_registration_number,
     normalize_registration_number,
@@ -67,3 +71,57 @@ def test_non_strings_are_refused(raw):
 )
 def test_display_form_adds_the_registers_space_to_ordinary_plates(canonical, display):
     assert display_registration_number(canonical) == display
+
+
+def test_more_than_20_characters_are_refused_however_they_are_spaced():
+    assert normalize_registration_number("B T 5 7 2 2 5" + " " * 7) == "BT57225"  # 20
+
+    with pytest.raises(InvalidRegistrationNumber) as caught:
+        normalize_registration_number("B T 5 7 2 2 5" + " " * 8)  # 21
+
+    assert caught.value.details == {
+        "registration_number": ["At most 20 characters, spaces included."]
+    }
+
+
+SAMPLES = [
+    "BT57225",
+    " bt-57 225 ",
+    "bt.57.225",
+    "Æ1",
+    "øl 123",
+    "åå",
+    "A",
+    "AB123456",
+    "--",
+    "B",
+    "BT_57225",
+    "BT/57225",
+    "ÄB12345",
+    "",
+    "   ",
+    "B T\t5\n7",
+    "1234567",
+    "12345678",
+    "A.B",
+    "-.-AB-.-",
+    "<script>",
+    "BT57225®=BT57225",
+    "ü12",
+    "AB CD EF G",
+    "AB CD EF GH",
+]
+
+
+@pytest.mark.parametrize("raw", SAMPLES)
+def test_the_schemas_pattern_says_what_normalisation_accepts(raw):
+    """The pattern documents the rule: it matches exactly what normalisation accepts."""
+    try:
+        normalize_registration_number(raw)
+        accepted = True
+    except InvalidRegistrationNumber:
+        accepted = False
+
+    matches = re.fullmatch(INPUT_PATTERN, raw) is not None and len(raw) <= MAX_INPUT_LENGTH
+
+    assert matches == accepted

@@ -211,6 +211,19 @@ def test_missing_plate_is_400(auth_client):
     assert "registration_number" in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("body_format", ["json", "multipart"])
+def test_an_empty_plate_is_400_not_a_missing_one(auth_client, body_format):
+    # DRF reads an empty optional form field as absent; a plate is never left out that way.
+    response = auth_client.post(
+        URL, {"registration_number": "BT57225", "reg": ""}, format=body_format
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_registration_number"
+    assert set(response.json()["error"]["details"]) == {"reg"}
+    assert not VehicleLink.objects.exists()
+
+
 def test_conflicting_plate_keys_are_400(auth_client):
     response = auth_client.post(
         URL, {"registration_number": "BT57225", "reg": "EL12345"}, format="json"
@@ -221,8 +234,10 @@ def test_conflicting_plate_keys_are_400(auth_client):
     assert not VehicleLink.objects.exists()
 
 
-def test_too_long_nickname_is_400_and_stores_nothing(auth_client):
-    response = link(auth_client, nickname="x" * 61)
+@pytest.mark.parametrize("nickname", ["x" * 61, " " + "x" * 60, "x" * 59 + "  "])
+def test_too_long_nickname_is_400_and_stores_nothing(auth_client, nickname):
+    # As the schema's maxLength says: counted as sent, before surrounding spaces are trimmed.
+    response = link(auth_client, nickname=nickname)
 
     assert response.status_code == 400
     assert "nickname" in response.json()["error"]["details"]
@@ -404,6 +419,23 @@ def test_update_accepts_multipart(auth_client):
     response = auth_client.put(f"{URL}/BT57225", {"nickname": "Form"}, format="multipart")
 
     assert response.json()["data"]["nickname"] == "Form"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["--b--\r\n", "\r\nNone--b--\r\n", "garbage"],
+    ids=["no-parts", "text-before-the-end", "no-boundary"],
+)
+def test_a_multipart_body_without_parts_is_400_and_changes_nothing(auth_client, body):
+    link(auth_client, "BT57225", nickname="Keep")
+
+    response = auth_client.generic(
+        "PUT", f"{URL}/BT57225", body, content_type="multipart/form-data; boundary=b"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+    assert VehicleLink.objects.get().nickname == "Keep"
 
 
 def test_update_with_a_bad_nickname_changes_nothing(auth_client):
