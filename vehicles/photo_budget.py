@@ -13,7 +13,6 @@ What photos may cost: a per-process decode budget and a per-user upload rate.
   carries a photo that will be decoded.
 """
 
-import math
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +20,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework.throttling import SimpleRateThrottle
 
+from minbil import ratelimit
 from minbil.errors import DomainError
 
 BUSY_RETRY_AFTER_SECONDS = 2
@@ -90,25 +89,8 @@ def decode_slot(cost: int) -> Iterator[None]:
         _budget.release(cost)
 
 
-class PhotoUploadThrottle(SimpleRateThrottle):
-    """Django REST framework's rate bookkeeping, keyed by user rather than by request."""
-
-    scope = "photo_upload"
-
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
-        super().__init__()
-
-    def get_rate(self) -> str:
-        return settings.PHOTO_UPLOAD_THROTTLE_RATE
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.user_id}
-
-
 def spend_upload(user_id: int) -> None:
     """Counts one photo upload for the user, or raises `PhotoUploadThrottled` (429)."""
-    throttle = PhotoUploadThrottle(user_id)
-    if not throttle.allow_request(None, None):
-        wait = throttle.wait()
-        raise PhotoUploadThrottled(retry_after=math.ceil(wait) if wait else None)
+    wait = ratelimit.spend(f"photo-uploads:{user_id}", settings.PHOTO_UPLOAD_THROTTLE_RATE)
+    if wait is not None:
+        raise PhotoUploadThrottled(retry_after=wait)

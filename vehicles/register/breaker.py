@@ -18,8 +18,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.cache import cache
 
+from minbil.ratelimit import increment
 from vehicles.register.errors import RegisterUnavailable
-from vehicles.register.state import increment
 
 logger = logging.getLogger(__name__)
 

@@ -12,37 +12,29 @@ Budgets of register look-ups, counted in the cache so every process shares them.
 """
 
 import math
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 
+from minbil import ratelimit
 from vehicles.register.errors import (
     BatchShareExhausted,
     RegisterLookupThrottled,
     RegisterQuotaExhausted,
 )
-from vehicles.register.state import increment
 
 OSLO = ZoneInfo("Europe/Oslo")
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def spend_user_lookup(user_id: int) -> None:
     """Counts one look-up for the user, or raises `RegisterLookupThrottled` when it is spent."""
-    allowed, period = parse_rate(settings.REGISTER_LOOKUP_THROTTLE_RATE)
-    now = time.time()
-    window = int(now // period)
-    if increment(f"register:user-budget:{user_id}:{window}", period) > allowed:
-        raise RegisterLookupThrottled(retry_after=max(1, math.ceil((window + 1) * period - now)))
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """`30/hour` → `(30, 3600)` (the period by its first letter, as Django REST framework)."""
-    count, period = rate.split("/")
-    return int(count), PERIODS[period[0]]
+    wait = ratelimit.spend(
+        f"register:user-budget:{user_id}", settings.REGISTER_LOOKUP_THROTTLE_RATE
+    )
+    if wait is not None:
+        raise RegisterLookupThrottled(retry_after=wait)
 
 
 def refuse_when_spent(calls: int, *, batch: bool) -> None:
@@ -58,7 +50,7 @@ def refuse_when_spent(calls: int, *, batch: bool) -> None:
 def spend_daily_call(*, batch: bool) -> None:
     """Counts one call to the register, or raises when it would go over the day's budget."""
     key = today_key()
-    count = increment(key, seconds_until_oslo_midnight() + 3600)
+    count = ratelimit.increment(key, seconds_until_oslo_midnight() + 3600)
     limit = _daily_limit(batch=batch)
     if limit is not None and count > limit:
         cache.decr(key)  # not made: the count stays the number of calls
