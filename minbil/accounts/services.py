@@ -9,6 +9,7 @@ token. A password change or reset does the same.
 
 import contextlib
 import datetime
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +24,18 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from minbil.accounts.models import Language
 from minbil.accounts.tokens import AccountRefreshToken
 from minbil.errors import Conflict, DomainError
-from minbil.mail import EmailNotSent, send_email
+from minbil.mail import send_email
 
 User = get_user_model()
 UNSET: Any = object()
+logger = logging.getLogger(__name__)
 
 
 class EmailTaken(Conflict):
@@ -166,14 +169,34 @@ def validate_new_password(*, user, password: str, field: str) -> None:
 
 def request_password_reset(*, email: str) -> None:
     """
-    Emails a reset link (`PASSWORD_RESET_URL`, Django's token generator) to an active
-    account with this email, in the account's language. An unknown address, or an email
-    the backend fails to send (logged), changes nothing the caller can see: the answer
-    must not tell whether an account exists.
+    Queues a reset email (`send_password_reset_email`, on the job engine) for the active
+    account with this email, if there is one; the caller answers the same either way. A job
+    broker that cannot be reached is logged: the owner may simply ask again.
     """
-    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
-    if user is None:
+    from minbil.accounts.tasks import send_password_reset  # the task calls this module
+
+    user_id = (
+        User.objects.filter(email=User.objects.normalize_email(email), is_active=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if user_id is None:
         return
+    try:
+        send_password_reset.delay(user_id)
+    except BrokerError as exc:
+        logger.error("Password reset email for user %s not queued: %s", user_id, exc)
+
+
+def send_password_reset_email(*, user_id: int) -> bool:
+    """
+    Emails the account a reset link (`PASSWORD_RESET_URL`, Django's token generator) in its
+    language; False when the account is gone or inactive by now. Raises `EmailNotSent`
+    when the email backend fails (logged there, never with the link).
+    """
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     sent_at = timezone.now()
@@ -184,13 +207,13 @@ def request_password_reset(*, email: str) -> None:
         "sent_at": sent_at,
         "expires_at": sent_at + datetime.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
     }
-    with contextlib.suppress(EmailNotSent):
-        send_email(
-            to=user.email,
-            template="accounts/email/password_reset",
-            context=context,
-            language=user.language,
-        )
+    send_email(
+        to=user.email,
+        template="accounts/email/password_reset",
+        context=context,
+        language=user.language,
+    )
+    return True
 
 
 def user_for_reset(*, uid: str, token: str) -> User:

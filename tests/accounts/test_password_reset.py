@@ -12,8 +12,14 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework.test import APIClient
 
+from minbil import mail
+from minbil.accounts import services
+from minbil.accounts.tasks import send_password_reset
+from minbil.celery import app as celery_app
+from minbil.mail import EmailNotSent
 from tests.accounts.conftest import ME_URL, bearer, obtain, refresh
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -60,6 +66,12 @@ def smtp_inbox(settings):
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def eager_retries(monkeypatch):
+    """Celery's eager mode runs a task's retries at once, but only when it lets errors be."""
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
 
 
 def ask_for_reset(address: str, **client_kwargs):
@@ -124,7 +136,7 @@ def test_no_account_answers_202_and_sends_nothing(mailoutbox, address):
     assert mailoutbox == []
 
 
-def test_an_unreachable_smtp_server_still_answers_202_and_logs(settings, caplog):
+def test_an_unreachable_smtp_server_still_answers_202_and_logs(settings, caplog, eager_retries):
     """The answer never tells whether the account exists, not even by failing."""
     UserFactory(email="kari@example.com")
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -136,6 +148,67 @@ def test_an_unreachable_smtp_server_still_answers_202_and_logs(settings, caplog)
     assert response.status_code == 202
     assert "accounts/email/password_reset" in caplog.text
     assert "token=" not in caplog.text
+
+
+def test_the_request_only_queues_the_email_for_a_worker(monkeypatch, mailoutbox):
+    owner = UserFactory(email="kari@example.com")
+    queued = []
+    monkeypatch.setattr(send_password_reset, "delay", queued.append)
+
+    known = ask_for_reset("kari@example.com")
+    unknown = ask_for_reset("nobody@example.com")
+
+    assert (known.status_code, unknown.status_code) == (202, 202)
+    assert queued == [owner.pk]
+    assert mailoutbox == []  # nothing is sent by the request itself
+
+
+def test_an_unreachable_job_broker_still_answers_202_and_logs(monkeypatch, caplog):
+    UserFactory(email="kari@example.com")
+
+    def unreachable(user_id):
+        raise BrokerError("Connection refused")
+
+    monkeypatch.setattr(send_password_reset, "delay", unreachable)
+
+    response = ask_for_reset("kari@example.com")
+
+    assert response.status_code == 202
+    assert "not queued" in caplog.text
+
+
+def test_smtp_trouble_is_retried_by_the_job(monkeypatch, mailoutbox, eager_retries):
+    UserFactory(email="kari@example.com")
+    real_send, failures = mail.send_email, []
+
+    def flaky_send(**kwargs):
+        if len(failures) < 2:
+            failures.append(kwargs["template"])
+            raise EmailNotSent(kwargs["template"], reason="timed out", transient=True)
+        real_send(**kwargs)
+
+    monkeypatch.setattr(services, "send_email", flaky_send)
+
+    assert ask_for_reset("kari@example.com").status_code == 202
+
+    assert len(failures) == 2
+    assert [message.to for message in mailoutbox] == [["kari@example.com"]]
+    assert LINK.search(mailoutbox[0].body)
+
+
+def test_a_refused_email_is_not_retried(monkeypatch, caplog):
+    UserFactory(email="kari@example.com")
+    attempts = []
+
+    def refused(**kwargs):
+        attempts.append(1)
+        raise EmailNotSent(kwargs["template"], reason="550 mailbox unavailable", transient=False)
+
+    monkeypatch.setattr(services, "send_email", refused)
+
+    assert ask_for_reset("kari@example.com").status_code == 202
+    assert attempts == [1]
+    assert "not sent: 550 mailbox unavailable" in caplog.text
 
 
 @pytest.mark.parametrize(
