@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders bench-push clean
 
 # Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
 # .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
@@ -27,6 +27,7 @@ help:
 	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
 	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
 	@echo "make bench-reminders  the reminder run over 100 000 vehicles and 150 000 links: time, queries"
+	@echo "make bench-push  1 000 sender-API calls through gunicorn and one worker to an FCM stand-in"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -100,6 +101,11 @@ bench-register-outage: install
 # A scratch database: a temporary SQLite file, or one made next to DATABASE_URL's PostgreSQL one.
 bench-reminders: install
 	$(BIN)/python -m bench.reminders
+
+# gunicorn and one worker on the embedded broker; a scratch database (SQLite, or next to
+# DATABASE_URL's PostgreSQL one); an FCM stand-in on localhost.
+bench-push: install
+	$(BIN)/python -m bench.push
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles test-artifacts $(MO_FILES)

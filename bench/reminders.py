@@ -146,9 +146,10 @@ def _measure(label: str, day: datetime.date) -> bool:
     return seconds < TARGET_SECONDS
 
 
-def _scratch_postgres(source: str) -> str:
+def _scratch_postgres(source: str, suffix: str = "_bench_reminders") -> str:
+    """A new, empty database next to `source`'s, named with `suffix`; its URL."""
     parts = urlsplit(source)
-    name = parts.path.strip("/") + "_bench_reminders"
+    name = parts.path.strip("/") + suffix
     _admin(source, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))
 

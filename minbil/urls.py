@@ -1,6 +1,7 @@
 """
 Where a request goes: `/api/auth/...` and `/api/co/me...` (accounts), `/api/co/...` (car-owner
-API: vehicles and notification settings), `/admin/` (support staff), `/healthz` and `/readyz`
+API: vehicles, notification settings and push devices), `/api/internal/...` (the sender API
+for other MinBil services), `/admin/` (support staff), `/healthz` and `/readyz`
 (liveness and readiness probes), `/media/...` (local photos behind signed URLs), `/reset` (the
 password reset link's page), `/unsubscribe/...` (notification emails' unsubscribe link).
 """
@@ -16,6 +17,7 @@ from drf_spectacular.views import (
 
 from minbil.accounts.urls import account_urlpatterns, auth_urlpatterns, page_urlpatterns
 from minbil.api.views import healthz, media, readyz, with_docs_policy
+from notifications.urls import internal_urlpatterns
 from notifications.urls import page_urlpatterns as notification_page_urlpatterns
 
 urlpatterns = [
@@ -28,6 +30,8 @@ urlpatterns = [
     path("api/co/", include(account_urlpatterns)),
     path("api/co/", include("notifications.urls")),
     path("api/co/", include("vehicles.urls")),
+    # Other MinBil services: the sender API (its own tokens, INTERNAL_API_TOKENS).
+    path("api/internal/", include(internal_urlpatterns)),
     # The OpenAPI schema (YAML, or JSON with ?format=json) and its offline docs, which run
     # under a strict content-security policy (Swagger UI's initialiser served as a file).
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,7 @@
 """
-Support staff's view of notification preferences (stored deviations from the defaults) and
-of the delivery log: what was sent to whom, on which channel, and why not.
+Support staff's view of notification preferences (stored deviations from the defaults, and
+the quiet hours), of an owner's push devices, and of the delivery log: what was sent to
+whom, on which channel and device, and why not.
 """
 
 import re
@@ -14,7 +15,7 @@ from django.utils.safestring import SafeString
 from minbil.accounts.admin import UserAdmin
 from notifications.catalogue import CHANNELS, DEFAULTS, Channel, Event
 from notifications.models import Delivery, NotificationPreference
-from notifications.selectors import effective_preferences
+from notifications.selectors import devices_of, effective_preferences, quiet_hours_of
 
 EMPTY = "—"
 
@@ -46,12 +47,22 @@ def preference_grid(user) -> SafeString:
             for event in preferences
         ),
     )
+    quiet_hours = quiet_hours_of(user=user)
+    quiet = (
+        format_html(
+            "{} to {} (Europe/Oslo)", f"{quiet_hours.start:%H:%M}", f"{quiet_hours.end:%H:%M}"
+        )
+        if quiet_hours
+        else "none"
+    )
     return format_html(
         '<table class="notification-grid"><thead><tr><th>event</th>{}</tr></thead>'
         "<tbody>{}</tbody></table>"
-        '<p class="help">By default every event is on for every channel.</p>',
+        '<p class="help">By default every event is on for every channel.</p>'
+        '<p class="quiet-hours">Quiet hours: {}</p>',
         header,
         rows,
+        quiet,
     )
 
 
@@ -77,6 +88,43 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.display(description="push devices")
+def push_devices(user) -> SafeString:
+    """The owner's devices, without their tokens (only the end, to tell them apart)."""
+    devices = list(devices_of(user=user))
+    if not devices:
+        return format_html("<p>{}</p>", "No device is registered for push notifications.")
+
+    def when(moment) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else EMPTY
+
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                d.get_platform_display(),
+                f"…{d.token[-8:]}",
+                d.app_version or EMPTY,
+                when(d.created_at),
+                when(d.last_registered_at),
+                when(d.last_pushed_at),
+            )
+            for d in devices
+        ),
+    )
+    return format_html(
+        '<table class="push-devices"><thead><tr><th>platform</th><th>token ends</th>'
+        "<th>app version</th><th>registered</th><th>last seen</th><th>last push</th>"
+        "</tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+# A user's page lists their push devices ("why did my phone get nothing?").
+UserAdmin.add_section("Push devices", push_devices)
+
+
 LATEST_DELIVERIES_SHOWN = 10
 
 
@@ -98,12 +146,13 @@ def latest_deliveries(user) -> SafeString:
         return format_html("<p>No notification has been sent to this user.</p>{}", all_link)
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
                 timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
                 d.notification.event,
                 d.channel,
+                d.address or EMPTY,
                 d.get_status_display(),
                 d.notification.reference or EMPTY,
                 d.reason or EMPTY,
@@ -113,7 +162,7 @@ def latest_deliveries(user) -> SafeString:
     )
     return format_html(
         '<table class="delivery-log"><thead><tr><th>created</th><th>event</th><th>channel</th>'
-        "<th>status</th><th>reference</th><th>reason</th></tr></thead><tbody>{}</tbody></table>{}",
+        "<th>to</th><th>status</th><th>reference</th><th>reason</th></tr></thead><tbody>{}</tbody></table>{}",
         rows,
         all_link,
     )
@@ -146,6 +195,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "owner",
         "event",
         "channel",
+        "address",
         "status",
         "reference",
         "attempts",

@@ -7,11 +7,15 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from minbil.accounts.export import register_export_section
-        from notifications.selectors import exported_deliveries, exported_preferences
+        from minbil.accounts.signout import register_sign_out
+        from notifications import checks  # noqa: F401 (registers the system checks)
+        from notifications.selectors import devices_of, exported_deliveries, exported_preferences
         from notifications.serializers import (
+            DeviceOutputSerializer,
             ExportedDeliverySerializer,
             ExportedPreferencesSerializer,
         )
+        from notifications.services import forget_device, forget_devices
 
         # The owner's data export includes their preferences and what they changed.
         register_export_section(
@@ -19,10 +23,16 @@ class NotificationsConfig(AppConfig):
             source=exported_preferences,
             serializer=ExportedPreferencesSerializer,
         )
-        # ... and what was sent to them, as the delivery log has it.
+        # ... what was sent to them, as the delivery log has it.
         register_export_section(
             "notifications_sent",
             source=exported_deliveries,
             serializer=ExportedDeliverySerializer,
             many=True,
         )
+        # ... and the devices that get their pushes.
+        register_export_section(
+            "push_devices", source=devices_of, serializer=DeviceOutputSerializer, many=True
+        )
+        # Signing an app out stops its pushes; signing out everywhere stops them all.
+        register_sign_out(device=forget_device, everywhere=forget_devices)

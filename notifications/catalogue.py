@@ -42,6 +42,13 @@ FIRST_RELEASE_EVENTS: tuple[str, ...] = (
 )
 CHANNELS: tuple[str, ...] = tuple(Channel.values)
 
+# What other MinBil services send through the sender API (`/api/internal/notifications`):
+# their events. `inspection.due` is this backend's own (the EU-kontroll reminders).
+SENT_BY_SERVICES: tuple[str, ...] = FIRST_RELEASE_EVENTS
+# Reminders are never news: during the owner's quiet hours they wait on every channel, where
+# anything else waits only on push (an email is not delayed).
+REMINDERS: frozenset[str] = frozenset({Event.RATING_REMINDER, Event.INSPECTION_DUE})
+
 # What a user who never changed anything receives: everything, on both channels.
 DEFAULTS: dict[str, dict[str, bool]] = {
     event: {channel: True for channel in CHANNELS} for event in EVENTS

@@ -1,5 +1,6 @@
 """
-Reads of notification preferences, for the API and for the booking service.
+Reads of notification preferences and quiet hours, push devices and the delivery log, for
+the APIs, the admin and the data export.
 
 `allows` answers "does this user get this event on this channel?" in one indexed query;
 `recipients` answers "who gets it?" as one queryset with the defaults included.
@@ -8,8 +9,15 @@ Reads of notification preferences, for the API and for the booking service.
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
-from notifications.catalogue import DEFAULTS, default_for
-from notifications.models import Delivery, NotificationPreference
+from notifications.catalogue import CHANNELS, DEFAULTS, Channel, default_for
+from notifications.models import (
+    SERVICE_KEY_PREFIX,
+    Delivery,
+    Device,
+    Notification,
+    NotificationPreference,
+    QuietHours,
+)
 
 User = get_user_model()
 
@@ -30,12 +38,14 @@ def effective_preferences(*, user) -> dict[str, dict[str, bool]]:
 def exported_preferences(*, user) -> dict:
     """
     The owner's part of their data export (registered in `NotificationsConfig.ready`): the
-    effective preferences, and each value they changed from the default, with when.
+    effective preferences, each value they changed from the default, with when, and the
+    quiet hours.
     """
     changed = NotificationPreference.objects.filter(user=user).order_by("event", "channel")
     return {
         "effective": effective_preferences(user=user),
         "changed": list(changed.values("event", "channel", "enabled", "updated_at")),
+        "quiet_hours": quiet_hours_of(user=user),
     }
 
 
@@ -69,3 +79,48 @@ def recipients(event: str, channel: str) -> QuerySet:
     )
     users = User.objects.filter(is_active=True)
     return users.exclude(deviates) if default else users.filter(deviates)
+
+
+def quiet_hours_of(*, user) -> QuietHours | None:
+    return QuietHours.objects.filter(user=user).first()
+
+
+def devices_of(*, user) -> QuerySet[Device]:
+    """The owner's push devices, most recently registered first."""
+    return Device.objects.filter(user=user).order_by("-last_registered_at", "-pk")
+
+
+def notification_status(*, notification_id: int) -> dict | None:
+    """
+    A notification and its delivery log per channel (for the sender API), or `None`; two
+    queries whatever the number of devices.
+    """
+    notification = (
+        Notification.objects.filter(pk=notification_id)
+        .only("pk", "user_id", "event", "idempotency_key", "created_at")
+        .first()
+    )
+    if notification is None:
+        return None
+    channels: dict[str, list[dict]] = {channel: [] for channel in CHANNELS}
+    deliveries = Delivery.objects.filter(notification=notification).order_by("pk")
+    for delivery in deliveries:
+        channels[delivery.channel].append(
+            {
+                "status": delivery.status,
+                "reason": delivery.reason,
+                "device": delivery.address if delivery.channel == Channel.PUSH else None,
+                "attempts": delivery.attempts,
+                "updated_at": delivery.updated_at,
+                "sent_at": delivery.sent_at,
+                "next_attempt_at": delivery.next_attempt_at,
+            }
+        )
+    return {
+        "id": notification.pk,
+        "user_id": notification.user_id,
+        "event": notification.event,
+        "idempotency_key": notification.idempotency_key.removeprefix(SERVICE_KEY_PREFIX),
+        "created_at": notification.created_at,
+        "channels": channels,
+    }

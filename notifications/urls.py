@@ -1,12 +1,18 @@
 """
-The notification routes, in two groups mounted by `minbil/urls.py`: the settings API under
-`/api/co/...`, and the unsubscribe page of notification emails.
+The notification routes, in three groups mounted by `minbil/urls.py`: the owner's API under
+`/api/co/...` (settings, devices), the sender API under `/api/internal/...`, and the
+unsubscribe page of notification emails.
 """
 
 from django.urls import re_path
 
 from notifications import pages
-from notifications.views import NotificationPreferenceViewSet
+from notifications.serializers import DEVICE_PATH_TOKEN
+from notifications.views import (
+    DeviceViewSet,
+    InternalNotificationViewSet,
+    NotificationPreferenceViewSet,
+)
 
 preferences = NotificationPreferenceViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update"}
@@ -14,6 +20,29 @@ preferences = NotificationPreferenceViewSet.as_view(
 
 urlpatterns = [
     re_path(r"^settings/notifications/?$", preferences, name="notification-preferences"),
+    re_path(
+        r"^devices/?$",
+        DeviceViewSet.as_view({"get": "list_devices", "post": "create"}),
+        name="devices",
+    ),
+    re_path(
+        rf"^devices/(?P<token>{DEVICE_PATH_TOKEN})/?$",
+        DeviceViewSet.as_view({"delete": "destroy"}),
+        name="device",
+    ),
+]
+
+internal_urlpatterns = [
+    re_path(
+        r"^notifications/?$",
+        InternalNotificationViewSet.as_view({"post": "create"}),
+        name="internal-notifications",
+    ),
+    re_path(
+        r"^notifications/(?P<notification_id>[0-9]{1,18})/?$",
+        InternalNotificationViewSet.as_view({"get": "retrieve"}),
+        name="internal-notification",
+    ),
 ]
 
 page_urlpatterns = [

@@ -1,6 +1,7 @@
 """
-Shared fixtures: API and admin clients, users, a clean cache for every test, and the photo
-storage under test (local files, then S3 on moto's server, started once for the suite).
+Shared fixtures: API and admin clients, users, a clean cache for every test, a local SMTP
+server and an FCM stand-in, and the photo storage under test (local files, then S3 on
+moto's server, started once for the suite).
 """
 
 import io
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 
 from minbil.accounts.models import SUPPORT_GROUP
 from tests.factories import UserFactory
+from tests.servers import Inbox, free_port
 from vehicles.photos import PHOTO_DIRECTORY
 
 
@@ -77,6 +79,43 @@ def support_client(support_user) -> Client:
     client = Client()
     client.force_login(support_user)
     return client
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on localhost (aiosmtpd), and the app's email settings pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def fcm(settings, tmp_path):
+    """
+    A stand-in for FCM's send and token endpoints on a local port, with a service account
+    for them, and the app's push settings pointed at it.
+    """
+    from notifications.delivery import push
+    from notifications.delivery.fcm_standin import FcmStandIn
+
+    with FcmStandIn(tmp_path) as standin:
+        settings.FCM_CREDENTIALS_FILE = str(standin.credentials_file)
+        settings.FCM_API_URL = standin.url
+        settings.FCM_TIMEOUT_SECONDS = 5
+        push.client.cache_clear()  # the process's client holds the access token
+        yield standin
+    push.client.cache_clear()
 
 
 @pytest.fixture(scope="session")

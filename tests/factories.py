@@ -47,3 +47,15 @@ class VehicleLinkFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     vehicle = factory.SubFactory(VehicleFactory)
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    """An app installation registered for push, with a token shaped like FCM's."""
+
+    class Meta:
+        model = "notifications.Device"
+
+    user = factory.SubFactory(UserFactory)
+    token = factory.Sequence(lambda n: f"fcm{n:05d}:APA91b{'x' * 140}{n:08d}")
+    platform = "android"
+    app_version = "4.2.1 (512)"

@@ -1,13 +1,19 @@
-"""Real services for outage tests: free ports, a private Redis, the app under gunicorn."""
+"""
+Real services for tests: free ports, a private Redis, the app under gunicorn, a local SMTP
+server.
+"""
 
+import email
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -119,3 +125,16 @@ def stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        self.received.set()
+        return "250 Message accepted"

@@ -3,6 +3,7 @@ Production settings as the README's production example sets them: `manage.py che
 finds nothing, and a proxy's `X-Forwarded-Proto` is believed only when there is a proxy.
 """
 
+import json
 import os
 import re
 import secrets
@@ -13,10 +14,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from notifications.delivery.push import FIELDS
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-def readme_production_example() -> dict[str, str]:
+@pytest.fixture
+def production_example(tmp_path) -> dict[str, str]:
     """The `export NAME=value` lines of the README's production example, placeholders filled."""
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Production", 1)[1]
@@ -29,6 +33,10 @@ def readme_production_example() -> dict[str, str]:
     )
     assert values["SECRET_KEY"] == "..."
     values["SECRET_KEY"] = secrets.token_urlsafe(50)
+    # The mounted key file: a service account's fields (start-up reads them, sends nothing).
+    key_file = tmp_path / "fcm.json"
+    key_file.write_text(json.dumps({name: "x" for name in FIELDS} | {"type": "service_account"}))
+    values["FCM_CREDENTIALS_FILE"] = str(key_file)
     return values
 
 
@@ -46,18 +54,17 @@ def django(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_production_example_passes_check_deploy():
-    done = django("check", "--deploy", "--fail-level", "WARNING", env=readme_production_example())
+def test_the_production_example_passes_check_deploy(production_example):
+    done = django("check", "--deploy", "--fail-level", "WARNING", env=production_example)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
 
 
-def test_check_deploy_fails_without_hsts():
-    example = readme_production_example()
-    del example["SECURE_HSTS_SECONDS"]
+def test_check_deploy_fails_without_hsts(production_example):
+    del production_example["SECURE_HSTS_SECONDS"]
 
-    done = django("check", "--deploy", "--fail-level", "WARNING", env=example)
+    done = django("check", "--deploy", "--fail-level", "WARNING", env=production_example)
 
     assert done.returncode != 0
     assert "security.W004" in done.stderr + done.stdout
@@ -66,13 +73,13 @@ def test_check_deploy_fails_without_hsts():
 @pytest.mark.parametrize(
     "proxies, trusted", [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")]
 )
-def test_x_forwarded_proto_is_believed_only_behind_a_proxy(proxies, trusted):
+def test_x_forwarded_proto_is_believed_only_behind_a_proxy(production_example, proxies, trusted):
     done = django(
         "shell",
         "--no-imports",
         "-c",
         "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER'))",
-        env={**readme_production_example(), "NUM_PROXIES": proxies},
+        env={**production_example, "NUM_PROXIES": proxies},
     )
 
     assert done.returncode == 0, done.stderr

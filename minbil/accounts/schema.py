@@ -16,6 +16,7 @@ from rest_framework import serializers
 from minbil.accounts.export import AccountExportSerializer
 from minbil.accounts.serializers import (
     DetailOutputSerializer,
+    LogoutInputSerializer,
     PasswordChangeInputSerializer,
     PasswordInputSerializer,
     PasswordResetConfirmInputSerializer,
@@ -147,9 +148,11 @@ logout_schema = extend_schema(
     description=(
         "Blacklists the refresh token. Needs no access token (an expired one must not stop a "
         "sign-out), and answers `200` for a token that is unknown, expired or already "
-        "blacklisted too: the app can always sign out. Throttled per client IP."
+        "blacklisted too: the app can always sign out. With `device_token` (the push token "
+        "the app registered), that device gets no more push notifications, whichever account "
+        "it was registered to. Throttled per client IP."
     ),
-    request=TokenRefreshBodySerializer,
+    request=LogoutInputSerializer,
     responses={200: DETAIL, **errors(400, 415, 429, descriptions=THROTTLED_PER_IP)},
     auth=[],
     tags=AUTH,
@@ -160,7 +163,8 @@ logout_all_schema = extend_schema(
     summary="Sign out on every device",
     description=(
         "Every refresh token of the user is blacklisted, and every access token already "
-        "issued, this one included, answers `401` from this moment."
+        "issued, this one included, answers `401` from this moment. No device of the user "
+        "gets push notifications any more."
     ),
     request=None,
     responses={200: DETAIL, **errors(401)},

@@ -107,6 +107,18 @@ class TokenRefreshBodySerializer(serializers.Serializer):
     refresh = StrictCharField()
 
 
+class LogoutInputSerializer(TokenRefreshBodySerializer):
+    device_token = StrictCharField(
+        max_length=512,
+        required=False,
+        default="",
+        help_text=(
+            "This app installation's push token (as registered with `POST /api/co/devices`): "
+            "the device stops getting push notifications."
+        ),
+    )
+
+
 class PasswordResetInputSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
 

@@ -28,6 +28,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from minbil.accounts import signout
 from minbil.accounts.models import Language
 from minbil.accounts.tokens import AccountRefreshToken
 from minbil.errors import Conflict, DomainError
@@ -111,13 +112,16 @@ def update_profile(
     return user
 
 
-def sign_out(*, refresh: str) -> None:
+def sign_out(*, refresh: str, device_token: str = "") -> None:
     """
-    Blacklists one refresh token. A token that is malformed, expired, unknown or already
-    blacklisted is no error: the device is signed out either way.
+    Blacklists one refresh token, and with the app's `device_token` the other apps forget
+    that device (notifications stop pushing to it). A refresh token that is malformed,
+    expired, unknown or already blacklisted is no error: the device is signed out either way.
     """
     with contextlib.suppress(TokenError):
         AccountRefreshToken(refresh).blacklist()
+    if device_token:
+        signout.signed_out_device(token=device_token)
 
 
 @transaction.atomic
@@ -125,7 +129,7 @@ def sign_out_everywhere(*, user) -> None:
     """
     Refuses every access and refresh token issued to the user so far (their version is
     now stale) and blacklists each outstanding refresh token, in two queries and one
-    insert whatever their number.
+    insert whatever their number; the other apps forget the user's devices.
     """
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
@@ -135,6 +139,7 @@ def sign_out_everywhere(*, user) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
     )
+    signout.signed_out_everywhere(user=user)
 
 
 def change_password(*, user, current_password: str, new_password: str) -> TokenPair:

@@ -31,6 +31,7 @@ from minbil.accounts.schema import (
 )
 from minbil.accounts.serializers import (
     DetailOutputSerializer,
+    LogoutInputSerializer,
     PasswordChangeInputSerializer,
     PasswordInputSerializer,
     PasswordResetConfirmInputSerializer,
@@ -39,7 +40,6 @@ from minbil.accounts.serializers import (
     ProfileOutputSerializer,
     RegisterInputSerializer,
     TokenPairSerializer,
-    TokenRefreshBodySerializer,
     UserOutputSerializer,
 )
 from minbil.accounts.throttling import (
@@ -95,13 +95,14 @@ class TokenRefreshRotatingView(TokenRefreshView):
 
 
 class LogoutView(PublicView):
-    """`POST /api/auth/logout`: signs this device out (its refresh token is blacklisted)."""
+    """`POST /api/auth/logout`: signs this device out (its refresh token is blacklisted, its
+    push token forgotten)."""
 
     throttle_classes = [LogoutThrottle]
 
     @logout_schema
     def post(self, request):
-        serializer = TokenRefreshBodySerializer(data=request.data)
+        serializer = LogoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.sign_out(**serializer.validated_data)
         return detail(_("Signed out."))

@@ -37,3 +37,12 @@ class UtcDateTimeField(serializers.DateTimeField):
 
     def __init__(self, **kwargs):
         super().__init__(default_timezone=UTC, **kwargs)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: `"12"`, `12.0` and `true` are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -3,6 +3,7 @@ OpenAPI pieces shared by every app: the envelopes as named components, the error
 operation documents, and the hook that publishes the excerpt's paths (no trailing slash).
 """
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -42,7 +43,10 @@ class TrimmedTextSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         field = self.target
-        if direction == "request" and field.trim_whitespace and not field.allow_blank:
+        # A field with a pattern of its own states more (and OpenAPI has room for one pattern).
+        own_pattern = any(isinstance(v, RegexValidator) for v in field.validators)
+        trimmed = field.trim_whitespace and not field.allow_blank
+        if direction == "request" and trimmed and not own_pattern:
             schema.setdefault("pattern", NON_BLANK_PATTERN)
         return schema
 

@@ -362,6 +362,14 @@ SPECTACULAR_SETTINGS = {
         {"name": "account", "description": "The signed-in owner's profile, password and data."},
         {"name": "vehicles", "description": "The owner's vehicles, backed by Statens vegvesen."},
         {"name": "notification settings", "description": "Which events reach the owner."},
+        {"name": "devices", "description": "The owner's app installations that get push."},
+        {
+            "name": "internal notifications",
+            "description": (
+                "The sender API for other MinBil services (bookings, messages, ratings): "
+                "service tokens, not owners' JWTs."
+            ),
+        },
     ],
 }
 
@@ -428,6 +436,9 @@ if CELERY_BROKER_URL.startswith("filesystem:"):
         "data_folder_in": str(JOBS_DIR / "broker"),
         "data_folder_out": str(JOBS_DIR / "broker"),
         "control_folder": str(JOBS_DIR / "control"),
+        # A worker looks for the next message this often once it is free (kombu's default of
+        # a second would cap it at one job a second); an idle folder costs next to nothing.
+        "polling_interval": 0.02,
     }
 else:
     # Enqueueing never hangs on a dead broker; a task unacknowledged for an hour (its worker
@@ -485,6 +496,24 @@ if not PUBLIC_BASE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(
         f"PUBLIC_BASE_URL must be an http(s) address such as https://api.minbil.no, "
         f"not {PUBLIC_BASE_URL!r}."
+    )
+
+# Push notifications through Firebase Cloud Messaging (notifications/delivery/push.py): the
+# service account's JSON key file (its project and token endpoint are read from it). Unset:
+# pushes are written to the log (make run), and a system check warns when DEBUG is off.
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+FCM_API_URL = env.str("FCM_API_URL", default="https://fcm.googleapis.com").rstrip("/")
+# Each call to FCM (and to its token endpoint), and all the calls of one delivery batch.
+FCM_TIMEOUT_SECONDS = env_positive_number("FCM_TIMEOUT_SECONDS", default=10.0)
+FCM_BATCH_DEADLINE_SECONDS = env_positive_number("FCM_BATCH_DEADLINE_SECONDS", default=180.0)
+
+# The sender API (/api/internal/notifications) takes `Authorization: Bearer <one of these>`;
+# other MinBil services hold them. Empty: the API refuses every call.
+INTERNAL_API_TOKENS = [t.strip() for t in env.list("INTERNAL_API_TOKENS", default=[]) if t.strip()]
+if any(len(token) < 32 for token in INTERNAL_API_TOKENS):
+    raise ImproperlyConfigured(
+        "INTERNAL_API_TOKENS must be comma-separated tokens of 32 characters or more "
+        "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
     )
 
 # --- Security (production) -----------------------------------------------------------------

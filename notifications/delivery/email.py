@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from minbil import mail
 from minbil.accounts.models import Language
 from notifications.delivery.errors import DeliveryFailed, Sent
-from notifications.models import Notification
+from notifications.models import Delivery
 from notifications.unsubscribe import unsubscribe_url
 
 # Notifications given as a title and body (not a template of their own) use this one.
@@ -18,11 +18,12 @@ MESSAGE_TEMPLATE = "notifications/email/message"
 
 
 @contextmanager
-def sender() -> Iterator[Callable[[Notification], Sent]]:
-    """`send(notification)` over one connection to the email backend, closed afterwards."""
+def sender() -> Iterator[Callable[[Delivery], Sent]]:
+    """`send(delivery)` over one connection to the email backend, closed afterwards."""
     with mail.connection() as connection:
 
-        def send(notification: Notification) -> Sent:
+        def send(delivery: Delivery) -> Sent:
+            notification = delivery.notification
             user = notification.user
             url = unsubscribe_url(user_id=user.pk, event=notification.event)
             context = {

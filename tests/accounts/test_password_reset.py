@@ -3,14 +3,9 @@ Password reset by email: the request (always `202`), the email through a real SM
 connection to a local server, the confirm operation, and the page behind the link.
 """
 
-import email
 import re
-import socket
-import threading
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from kombu.exceptions import OperationalError as BrokerError
 from rest_framework.test import APIClient
@@ -22,6 +17,7 @@ from minbil.celery import app as celery_app
 from minbil.mail import EmailNotSent
 from tests.accounts.conftest import ME_URL, bearer, obtain, refresh
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.servers import free_port
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -30,42 +26,6 @@ RESET_URL = "/api/auth/password-reset"
 CONFIRM_URL = "/api/auth/password-reset/confirm"
 NEW_PASSWORD = "a-brand-new-unusual-passphrase"
 LINK = re.compile(r"http://localhost:5000/reset\?uid=(?P<uid>[\w-]+)&token=(?P<token>[\w-]+)")
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it is handed."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.received = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        self.received.set()
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_inbox(settings):
-    """A real SMTP server on localhost, and the app's email settings pointed at it."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

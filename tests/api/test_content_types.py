@@ -12,6 +12,7 @@ import yaml
 from django.conf import settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from tests.api.conftest import caller_of
 from tests.api.test_envelope import assert_error_envelope
 
 pytestmark = pytest.mark.django_db
@@ -30,22 +31,15 @@ def operations_with_a_body():
         for method, operation in item.items():
             documented = set(operation.get("requestBody", {}).get("content", {}))
             if documented:
-                anonymous = operation.get("security", [{}]) == [{}]
                 label = f"{method.upper()} {path}"
-                yield pytest.param(method, path, anonymous, documented, id=label)
+                yield pytest.param(method, path, caller_of(operation), documented, id=label)
 
 
-@pytest.fixture
-def owner_client(auth_client):
-    auth_client.post("/api/co/vehicles", {"registration_number": "BT57225"}, format="json")
-    return auth_client
-
-
-@pytest.mark.parametrize("method, path, anonymous, documented", list(operations_with_a_body()))
+@pytest.mark.parametrize("method, path, caller, documented", list(operations_with_a_body()))
 def test_each_operation_takes_exactly_its_documented_content_types(
-    api_client, owner_client, method, path, anonymous, documented
+    request, method, path, caller, documented
 ):
-    client = api_client if anonymous else owner_client
+    client = request.getfixturevalue(caller)
     url = path.replace("{reg}", "BT57225")
     assert documented <= set(BODIES), f"add a body for {documented - set(BODIES)}"
 

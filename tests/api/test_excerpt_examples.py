@@ -143,7 +143,7 @@ def test_excerpt_request_succeeds_with_the_documented_body(wsgi, owner_token, re
     assert response.status_code == (201 if linking else 200), response.get_data(as_text=True)
     body = response.get_json()
     if request_.path.startswith("/api/co/settings/"):
-        assert set(body) == {"preferences"}
+        assert set(body) == {"preferences", "quiet_hours"}
     else:
         assert set(body) == {"data", "meta"}
         assert body["meta"]["request_id"] == response.headers["X-Request-ID"]

@@ -17,6 +17,7 @@ from PIL import Image
 
 from minbil.api.parsers import JSONParser
 from notifications.models import NotificationPreference
+from tests.api.conftest import caller_of
 from tests.api.test_envelope import assert_error_envelope
 from vehicles.models import VehicleLink
 
@@ -28,13 +29,13 @@ SCHEMA = yaml.safe_load((Path(settings.BASE_DIR) / "openapi.yaml").read_text(enc
 
 
 def json_operations():
-    """Every documented operation that takes a JSON body, as (method, path, anonymous)."""
+    """Every documented operation that takes a JSON body, as (method, path, caller)."""
     for path, item in SCHEMA["paths"].items():
         for method, operation in item.items():
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
-                anonymous = operation.get("security", [{}]) == [{}]
-                yield pytest.param(method, path, anonymous, id=f"{method.upper()} {path}")
+                label = f"{method.upper()} {path}"
+                yield pytest.param(method, path, caller_of(operation), id=label)
 
 
 def nested(depth: int) -> str:
@@ -44,20 +45,12 @@ def nested(depth: int) -> str:
     return opening + "true" + closing
 
 
-@pytest.fixture
-def owner_client(auth_client):
-    auth_client.post(VEHICLES_URL, {"registration_number": "BT57225"}, format="json")
-    return auth_client
-
-
 # --- Depth and syntax -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, path, anonymous", list(json_operations()))
-def test_json_nested_1000_levels_is_400_on_every_json_operation(
-    api_client, owner_client, method, path, anonymous
-):
-    client = api_client if anonymous else owner_client
+@pytest.mark.parametrize("method, path, caller", list(json_operations()))
+def test_json_nested_1000_levels_is_400_on_every_json_operation(request, method, path, caller):
+    client = request.getfixturevalue(caller)
     url = path.replace("{reg}", "BT57225")
 
     response = client.generic(method.upper(), url, nested(1000), content_type="application/json")

@@ -72,6 +72,11 @@ def test_operation_ids_are_stable_and_readable(schema):
         ("/api/co/vehicles/{reg}", "delete"): "vehicles_unlink_by_path",
         ("/api/co/vehicles/refresh/{reg}", "post"): "vehicles_refresh",
         ("/api/co/vehicles/set-primary", "post"): "vehicles_set_primary",
+        ("/api/co/devices", "get"): "devices_list",
+        ("/api/co/devices", "post"): "devices_register",
+        ("/api/co/devices/{token}", "delete"): "devices_remove",
+        ("/api/internal/notifications", "post"): "internal_notifications_send",
+        ("/api/internal/notifications/{notification_id}", "get"): "internal_notifications_status",
     }
 
 
@@ -85,8 +90,26 @@ def test_every_owner_operation_requires_the_bearer_token(schema):
         if path.startswith("/api/co/") or path == "/api/auth/logout-all":
             assert operation["security"] == [{"jwtAuth": []}]
             assert "401" in operation["responses"]
+        elif path.startswith("/api/internal/"):
+            assert operation["security"] == [{"internalToken": []}]
+            assert "401" in operation["responses"]
         else:
             assert operation.get("security", [{}]) == [{}]
+
+
+def test_the_sender_api_has_its_own_tag_and_security_scheme(schema):
+    scheme = schema["components"]["securitySchemes"]["internalToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "bearerFormat" not in scheme  # a service token, not a JWT
+    internal = [op for path, _, op in operations(schema) if path.startswith("/api/internal/")]
+    assert len(internal) == 2
+    assert all(op["tags"] == ["internal notifications"] for op in internal)
+    send = next(op for op in internal if op["operationId"] == "internal_notifications_send")
+    assert set(send["responses"]) >= {"200", "202", "400", "401", "404", "409", "415", "503"}
+    body = schema["components"]["schemas"]["SendNotificationInputRequest"]
+    assert set(body["required"]) == {"event", "title", "body", "idempotency_key"}
+    assert body["properties"]["idempotency_key"]["pattern"] == "^[!-~]{1,190}$"
+    assert body["properties"]["data"]["maxProperties"] == 10
 
 
 def response_ref(operation, status: str, media: str = "application/json") -> str:
@@ -123,8 +146,9 @@ def test_success_envelopes_carry_the_real_data_shape(schema):
         "inspection_reminders",
         "notification_preferences",
         "notifications_sent",
+        "push_devices",
     }
-    for section in ("vehicles", "inspection_reminders", "notifications_sent"):
+    for section in ("vehicles", "inspection_reminders", "notifications_sent", "push_devices"):
         assert components[export]["properties"][section]["type"] == "array"
 
 

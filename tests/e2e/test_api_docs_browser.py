@@ -42,8 +42,8 @@ def test_swagger_ui_shows_every_operation_offline(live_app, offline_page):
     offline_page.goto(f"{live_app.base_url}/api/docs")
 
     operations = offline_page.locator(".opblock")
-    expect(operations).to_have_count(24)
-    expect(offline_page.locator(".opblock-tag-section")).to_have_count(4)
+    expect(operations).to_have_count(29)
+    expect(offline_page.locator(".opblock-tag-section")).to_have_count(6)
     link = offline_page.locator(".opblock-post", has_text="Link a vehicle").first
     link.locator(".opblock-summary").click()
     expect(link).to_contain_text("multipart/form-data")

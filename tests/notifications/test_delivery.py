@@ -161,6 +161,8 @@ def test_a_transient_failure_is_retried_later_with_backoff(user):
     wait = delivery.next_attempt_at - timezone.now()
     assert datetime.timedelta(seconds=40) < wait < datetime.timedelta(seconds=80)
 
+    assert dispatch.deliver(notification_ids=ids) == {}  # not before its time
+    Delivery.objects.update(next_attempt_at=timezone.now())
     dispatch.deliver(notification_ids=ids)  # the retry, once the server is back
 
     delivery.refresh_from_db()
@@ -170,7 +172,9 @@ def test_a_transient_failure_is_retried_later_with_backoff(user):
 
 def test_a_transient_failure_gives_up_after_the_last_attempt(user):
     notify(request(user))
-    Delivery.objects.update(attempts=dispatch.MAX_ATTEMPTS - 1, status="retrying")
+    Delivery.objects.update(
+        attempts=dispatch.MAX_ATTEMPTS - 1, status="retrying", next_attempt_at=timezone.now()
+    )
 
     with failing_smtp(smtplib.SMTPServerDisconnected("gone")):
         dispatch.deliver(notification_ids=Notification.objects.values_list("pk", flat=True))

@@ -31,7 +31,7 @@ def test_get_returns_every_event_and_channel_with_defaults_on(auth_client):
     response = auth_client.get(URL)
 
     assert response.status_code == 200
-    assert response.json() == {"preferences": ALL_ON}
+    assert response.json() == {"preferences": ALL_ON, "quiet_hours": None}
     assert list(response.json()["preferences"]) == list(EVENTS)
 
 
@@ -72,8 +72,8 @@ def test_partial_update_changes_only_what_is_given(auth_client, user, method):
     expected = {event: dict(channels) for event, channels in ALL_ON.items()}
     expected["booking.accepted"]["push"] = False
     expected["message.new"]["email"] = False
-    assert response.json() == {"preferences": expected}
-    assert auth_client.get(URL).json() == {"preferences": expected}
+    assert response.json() == {"preferences": expected, "quiet_hours": None}
+    assert auth_client.get(URL).json() == {"preferences": expected, "quiet_hours": None}
     stored = set(
         NotificationPreference.objects.filter(user=user).values_list("event", "channel", "enabled")
     )
@@ -95,7 +95,7 @@ def test_setting_a_value_back_to_default_removes_the_stored_deviation(auth_clien
 
     response = auth_client.put(URL, {"message.new": {"push": True}}, format="json")
 
-    assert response.json() == {"preferences": ALL_ON}
+    assert response.json() == {"preferences": ALL_ON, "quiet_hours": None}
     assert not NotificationPreference.objects.filter(user=user).exists()
 
 
@@ -105,7 +105,7 @@ def test_the_seed_request_example_succeeds(auth_client, user):
     response = auth_client.put(URL, SEED_EXAMPLE, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"preferences": ALL_ON}
+    assert response.json() == {"preferences": ALL_ON, "quiet_hours": None}
     assert not NotificationPreference.objects.filter(user=user).exists()
 
 
@@ -171,7 +171,7 @@ def test_rejection_is_all_or_nothing_and_reports_every_offender(auth_client, use
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == {"nope.event", "message.new"}
     assert not NotificationPreference.objects.filter(user=user).exists()
-    assert auth_client.get(URL).json() == {"preferences": ALL_ON}
+    assert auth_client.get(URL).json() == {"preferences": ALL_ON, "quiet_hours": None}
 
 
 def test_users_only_see_and_change_their_own_preferences(auth_client):
@@ -180,7 +180,7 @@ def test_users_only_see_and_change_their_own_preferences(auth_client):
     other_client.force_authenticate(other)
     other_client.put(URL, {"booking.updated": {"email": False}}, format="json")
 
-    assert auth_client.get(URL).json() == {"preferences": ALL_ON}
+    assert auth_client.get(URL).json() == {"preferences": ALL_ON, "quiet_hours": None}
 
 
 def test_multipart_body_is_415(auth_client):

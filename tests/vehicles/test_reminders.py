@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from notifications.models import Delivery, Notification
 from notifications.services import delete_old_notifications, update_preferences
-from tests.factories import UserFactory, VehicleFactory, VehicleLinkFactory
+from tests.factories import DeviceFactory, UserFactory, VehicleFactory, VehicleLinkFactory
 from tests.threads import run_at_once
 from tests.vehicles.conftest import REGISTER_URL, sample
 from vehicles.models import InspectionReminder, VehicleDataChange
@@ -187,6 +187,43 @@ def test_reminder_email_in_norwegian(remind):
     html, content_type = message.alternatives[0]
     assert content_type == "text/html"
     assert '<html lang="nb">' in html and date in html and "Familiebilen" in html
+
+
+def test_the_reminders_push_is_in_the_owners_language(remind, fcm):
+    owner = UserFactory(language="nb", name="Kari")
+    device = DeviceFactory(user=owner)
+    vehicle = VehicleFactory(
+        registration_number="BT57225", make="TOYOTA", model="RAV4", next_inspection_due=days(-3)
+    )
+    VehicleLinkFactory(user=owner, vehicle=vehicle)
+
+    remind()
+
+    (push,) = fcm.messages
+    assert push.token == device.token
+    assert push.title == "Fristen for EU-kontroll er passert: BT 57225 (TOYOTA RAV4)"
+    assert push.body.startswith("Fristen er passert.")
+    assert push.data["event"] == "inspection.due" and push.data["step"] == "overdue"
+
+
+def test_no_reminder_is_sent_inside_the_owners_quiet_hours(remind, fcm):
+    owner = UserFactory()
+    DeviceFactory(user=owner)
+    link_due_in(20, user=owner)
+    local = timezone.localtime()
+    update_preferences(
+        user=owner,
+        changes={},
+        quiet_hours=(
+            (local - datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0),
+            (local + datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        ),
+    )
+
+    remind()
+
+    assert mail.outbox == [] and fcm.messages == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delayed"}
 
 
 def test_reminder_email_in_english_with_an_iso_date(remind):
