@@ -1,9 +1,23 @@
 """The API's authentication: simplejwt's bearer tokens, plus the token version and language."""
 
+from django.contrib.auth import get_user_model
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
 from minbil.accounts.tokens import check_token_version
+from minbil.prepared import PreparedQuery
+
+User = get_user_model()
+# The user row behind every token: its SQL is built once (minbil/prepared.py), not per request.
+_USER_BY_ID = PreparedQuery(
+    lambda user_id: User.objects.filter(pk=user_id).values_list(
+        *(field.attname for field in User._meta.concrete_fields)
+    ),
+    user_id=-7_391_155,
+)
 
 
 class AccountJWTAuthentication(JWTAuthentication):
@@ -23,6 +37,16 @@ class AccountJWTAuthentication(JWTAuthentication):
         return result
 
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)
+        """simplejwt's checks (a user id, an existing and active user), then the version."""
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
+        users = _USER_BY_ID.instances(User, user_id=user_id)
+        if not users:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        user = users[0]
+        if not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         check_token_version(validated_token, user)
         return user
