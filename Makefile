@@ -87,11 +87,11 @@ schema: install
 bench-images: export DEBUG ?= 1
 bench-images: install
 	$(BIN)/python manage.py bench_images
-	$(BIN)/python bench/photo_uploads.py
+	$(BIN)/python -m bench.photo_uploads
 
 # Private Redis (6393) and PostgreSQL (5443) instances, started and removed by the script.
 bench-outages: install
-	$(BIN)/python bench/outages.py
+	$(BIN)/python -m bench.outages
 
 # A scratch database: a temporary SQLite file, or DATABASE_URL (REDIS_URL shares the breaker).
 bench-register-outage: install
