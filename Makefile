@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders bench-api clean
 
 # Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
 # .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
@@ -27,6 +27,8 @@ help:
 	@echo "make messages  extract new translatable strings into locale/nb (needs GNU gettext)"
 	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
 	@echo "make bench-reminders  the reminder run over 100 000 vehicles and 150 000 links: time, queries"
+	@echo "make bench-api  the most used API calls under gunicorn as ratios to a bare WSGI app (ab;"
+	@echo "             SQLite, then PostgreSQL when DATABASE_URL points at it)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -100,6 +102,11 @@ bench-register-outage: install
 # A scratch database: a temporary SQLite file, or one made next to DATABASE_URL's PostgreSQL one.
 bench-reminders: install
 	$(BIN)/python -m bench.reminders
+
+# Three gunicorns (the app, the reference views, a bare WSGI app) over a scratch database: a
+# temporary SQLite file, then one made next to DATABASE_URL's PostgreSQL one. Installs ab if missing.
+bench-api: install
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles test-artifacts $(MO_FILES)
