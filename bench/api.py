@@ -228,7 +228,8 @@ def measure(options) -> int:
         if failed:
             log = (workdir / "gunicorn-app.log").read_text().splitlines()
             print("the app's gunicorn log ends with:", *log[-20:], sep="\n  ")
-        print(f"took {time.monotonic() - started:.0f} s")
+        load = os.getloadavg()[0]
+        print(f"took {time.monotonic() - started:.0f} s; load average {load:.1f} at the end")
         return 0 if met else 1
     finally:
         for process in servers.values():
