@@ -135,6 +135,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=3, help="per measurement")
     parser.add_argument("--vehicles", type=int, default=100_000, help="other owners' vehicles")
+    parser.add_argument("--verbose", action="store_true", help="print every measurement")
     parser.add_argument(
         "--database",
         choices=("sqlite", "postgres"),
@@ -224,6 +225,12 @@ def measure(options) -> int:
             for variant in variants[shift:] + variants[:shift]:
                 measured = _run(variant, bases, token, unlinks, workdir, options.seconds)
                 results[variant.key].append(measured)
+                if options.verbose:
+                    print(
+                        f"  round {round_ + 1}, {variant.key}: {measured.rps:.0f} rps, "
+                        f"p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms "
+                        f"{measured.problem}"
+                    )
         met, failed = _print_table(variants, results)
         if failed:
             log = (workdir / "gunicorn-app.log").read_text().splitlines()
