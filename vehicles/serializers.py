@@ -1,5 +1,6 @@
 """Input validation and output shapes of `/api/co/vehicles`."""
 
+import datetime
 from collections.abc import Mapping
 
 from django.core.files.uploadedfile import UploadedFile
@@ -258,7 +259,6 @@ class VehicleLinkSummarySerializer(serializers.Serializer):
         return link.vehicle.inspection_status(self.context["today"])
 
 
-_DATETIME = UtcDateTimeField()
 
 
 def summaries(rows: list[dict], request) -> list[dict]:
@@ -287,8 +287,8 @@ def summaries(rows: list[dict], request) -> list[dict]:
             "inspection_status": inspection_status(
                 row["vehicle__inspection_required"], row["vehicle__next_inspection_due"], today
             ),
-            "linked_at": _DATETIME.to_representation(row["created_at"]),
-            "updated_at": _DATETIME.to_representation(row["updated_at"]),
+            "linked_at": _utc(row["created_at"]),
+            "updated_at": _utc(row["updated_at"]),
         }
         for row in rows
     ]
@@ -296,6 +296,11 @@ def summaries(rows: list[dict], request) -> list[dict]:
 
 def _date(value):
     return None if value is None else value.isoformat()
+
+
+def _utc(value: datetime.datetime) -> str:
+    """As `UtcDateTimeField` renders an aware time (the database's are)."""
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 class VehicleLinkDetailSerializer(VehicleLinkSummarySerializer):
