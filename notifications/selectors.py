@@ -38,10 +38,18 @@ _QUIET_HOURS = PreparedQuery(
 )
 
 
+def stored_choices(*, user) -> dict[tuple[str, str], bool]:
+    """The user's stored choices (where they differ from the default), by event and channel."""
+    return {
+        (event, channel): enabled
+        for event, channel, enabled in _STORED_CHOICES.rows(user_id=user.pk)
+    }
+
+
 def effective_preferences(*, user) -> dict[str, dict[str, bool]]:
     """Every event and channel, the user's stored choices laid over the defaults."""
     preferences = {event: dict(channels) for event, channels in DEFAULTS.items()}
-    for event, channel, enabled in _STORED_CHOICES.rows(user_id=user.pk):
+    for (event, channel), enabled in stored_choices(user=user).items():
         # A row for an event since removed from the catalogue is ignored, not served.
         if channel in preferences.get(event, {}):
             preferences[event][channel] = enabled
