@@ -536,16 +536,17 @@ def _ab(base_url, variant, token, etag, workdir, seconds) -> Measurement:
     complete = int(figure("Complete requests"))
     failed = int(figure("Failed requests"))
     not_2xx = int(figure("Non-2xx responses"))
-    expected = complete if variant.conditional else 0  # ab counts a 304 as non-2xx
     measured = Measurement(rps=float(figure("Requests per second")), requests=complete)
     rows = dict(line.split(",") for line in percentiles.read_text().splitlines()[1:])
     measured.p50_ms, measured.p99_ms = float(rows["50"]), float(rows["99"])
     if failed:
         measured.problem = f"FAILED: {failed} of {complete} requests failed (no answer)"
-    elif not_2xx != expected:
-        wrong = not_2xx if not variant.conditional else complete - not_2xx
-        answer = "non-2xx" if not variant.conditional else "2xx, not 304"
-        measured.problem = f"FAILED: {wrong} of {complete} answered {answer}"
+    elif variant.conditional and not_2xx < complete:
+        # ab counts a 304 as non-2xx, and also the answers that arrive after `-t` ran out,
+        # which it leaves out of the complete requests: so at least as many as completed.
+        measured.problem = f"FAILED: {complete - not_2xx} of {complete} answered 2xx, not 304"
+    elif not variant.conditional and not_2xx:
+        measured.problem = f"FAILED: {not_2xx} of {complete} answered non-2xx"
     return measured
 
 
