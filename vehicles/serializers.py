@@ -259,8 +259,6 @@ class VehicleLinkSummarySerializer(serializers.Serializer):
         return link.vehicle.inspection_status(self.context["today"])
 
 
-
-
 def summaries(rows: list[dict], request) -> list[dict]:
     """
     The owner's list from `selectors.vehicle_summaries_for` rows: exactly what
