@@ -109,7 +109,7 @@ class VehicleViewSet(viewsets.ViewSet):
 
     def _unlink(self, request, plate: str) -> Response:
         result = services.unlink_vehicle(user=request.user, registration_number=plate)
-        return Response(UnlinkOutputSerializer(result).data, status=status.HTTP_200_OK)
+        return Response(represent(UnlinkOutputSerializer, result), status=status.HTTP_200_OK)
 
     def _detail(self, request, link, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(self._detail_data(request, link), status=status_code)
