@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders bench-push clean
+.PHONY: help install install-dev compilemessages messages run test lint format schema bench-images bench-outages bench-register-outage bench-reminders bench-push bench-api clean
 
 # Translation catalogues: the committed locale/<lang>/LC_MESSAGES/django.po files, compiled to
 # .mo by the build (Babel, pure Python: no GNU gettext needed). The .mo files are never committed.
@@ -28,6 +28,8 @@ help:
 	@echo "make bench-register-outage  gunicorn against a hanging register: calls, 503 latency, /healthz"
 	@echo "make bench-reminders  the reminder run over 100 000 vehicles and 150 000 links: time, queries"
 	@echo "make bench-push  1 000 sender-API calls through gunicorn and one worker to an FCM stand-in"
+	@echo "make bench-api  the most used API calls under gunicorn as ratios to a bare WSGI app (ab;"
+	@echo "             SQLite, then PostgreSQL when DATABASE_URL points at it)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -88,11 +90,11 @@ schema: install
 bench-images: export DEBUG ?= 1
 bench-images: install
 	$(BIN)/python manage.py bench_images
-	$(BIN)/python bench/photo_uploads.py
+	$(BIN)/python -m bench.photo_uploads
 
 # Private Redis (6393) and PostgreSQL (5443) instances, started and removed by the script.
 bench-outages: install
-	$(BIN)/python bench/outages.py
+	$(BIN)/python -m bench.outages
 
 # A scratch database: a temporary SQLite file, or DATABASE_URL (REDIS_URL shares the breaker).
 bench-register-outage: install
@@ -106,6 +108,10 @@ bench-reminders: install
 # DATABASE_URL's PostgreSQL one); an FCM stand-in on localhost.
 bench-push: install
 	$(BIN)/python -m bench.push
+# Three gunicorns (the app, the reference views, a bare WSGI app) over a scratch database: a
+# temporary SQLite file, then one made next to DATABASE_URL's PostgreSQL one. Installs ab if missing.
+bench-api: install
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles test-artifacts $(MO_FILES)

@@ -7,29 +7,36 @@ against a private Redis and a private PostgreSQL cluster, under load.
    connections held by "another service"): how many answered 500 (target 0) and 503.
    (Scenario 1 runs with `max_connections=50`, so only Redis is missing there.)
 
-    make bench-outages          # or: .venv/bin/python bench/outages.py
+    make bench-outages          # or: .venv/bin/python -m bench.outages
 
 Needs `redis-server`, PostgreSQL's `initdb`/`pg_ctl` (run as the `postgres` user when this runs
 as root) and nothing else; every instance is private (ports below), and all of it is stopped
 and removed at the end. Traffic goes to 127.0.0.1 only, bounded in time.
 """
 
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from bench.common import (
+    PROJECT_DIR,
+    RAISED_LIMITS,
+    bench_env,
+    ensure_free,
+    request,
+    run,
+    start_gunicorn,
+    stop,
+    wait_until_healthy,
+)
+
 PYTHON = sys.executable
 REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6393"))
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5443"))
@@ -50,23 +57,14 @@ class Bench:
         self.pg_stop: list[str] = []
         self.pg_data = workdir / "pg"
         self.base_url = f"http://127.0.0.1:{APP_PORT}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "minbil.settings.base",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-not-a-secret-but-long-enough-for-hs256",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"postgres://minbil@127.0.0.1:{PG_PORT}/minbil",
-            "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "PORT": str(APP_PORT),
-            "VEGVESEN_MODE": "sandbox",
-            "VEGVESEN_API_KEY": "",
+        self.env = bench_env(
+            f"postgres://minbil@127.0.0.1:{PG_PORT}/minbil",
+            REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0",
+            MEDIA_ROOT=str(workdir / "media"),
+            VEGVESEN_API_KEY="",
             # Limits would only turn load into 429s; the throttles still read the cache.
-            "AUTH_THROTTLE_RATE": "1000000/minute",
-            "REGISTER_LOOKUP_THROTTLE_RATE": "1000000/hour",
-            "LOG_LEVEL": "WARNING",
-        }
+            **RAISED_LIMITS,
+        )
 
     # --- Private services ------------------------------------------------------------------
 
@@ -120,57 +118,22 @@ class Bench:
 
     def start_app(self) -> None:
         ensure_free(APP_PORT)
-        log = (self.workdir / "gunicorn.log").open("w")
-        gunicorn = str(Path(PYTHON).with_name("gunicorn"))
-        self.app = subprocess.Popen(  # noqa: S603
-            [gunicorn, "minbil.wsgi:application"],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        log = self.workdir / "gunicorn.log"
+        self.app = start_gunicorn("minbil.wsgi:application", APP_PORT, self.env, log)
         self.processes.append(self.app)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if request("GET", "/healthz", self.base_url)[0] == 200:
-                return
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start; see " + str(self.workdir / "gunicorn.log"))
+        wait_until_healthy(self.base_url, self.app, log)
 
     def stop_app(self) -> None:
-        self.app.terminate()
-        self.app.wait(timeout=30)
+        stop(self.app)
 
     def cleanup(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
+            stop(process)
         self.stop_redis()
         self.stop_postgres()
 
 
 # --- Load ----------------------------------------------------------------------------------
-
-
-def request(method: str, path: str, base_url: str, body=None, token=None) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
-            payload = response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        payload, status = error.read(), error.code
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
-    try:
-        return status, json.loads(payload or b"{}")
-    except ValueError:
-        return status, {}
 
 
 class Client(threading.Thread):
@@ -224,21 +187,6 @@ def load(base_url: str, clients: int, seconds: float, mix: str, during=None) -> 
 
 
 # --- Helpers -------------------------------------------------------------------------------
-
-
-def run(command, *, check=True, **kwargs) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603
-    if check and done.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
-
-
-def ensure_free(port: int) -> None:
-    """Refuses to measure against someone else's server that already holds the port."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return
-    raise RuntimeError(f"port {port} is in use; set BENCH_*_PORT to free ones")
 
 
 def wait_for_port(port: int) -> None:

@@ -9,7 +9,7 @@ over the bursts (its kernel peak mark, reset before the first). Targets: every r
 2xx, 413 or 503; none slower than 10 s; no worker above 400 MB. Exits 1 when one is missed.
 
     make bench-images           # after the pipeline benchmark
-    .venv/bin/python bench/photo_uploads.py
+    .venv/bin/python -m bench.photo_uploads
 
 Needs nothing but the project's own environment: a throw-away SQLite database and media
 folder (removed at the end), the sandbox register, traffic to 127.0.0.1 only.
@@ -26,10 +26,20 @@ import threading
 import time
 from pathlib import Path
 
-from outages import ensure_free, request, run
 from PIL import Image, ImageFilter
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from bench.common import (
+    PROJECT_DIR,
+    bench_env,
+    ensure_free,
+    request,
+    run,
+    start_gunicorn,
+    stop,
+    wait_until_healthy,
+    worker_pids,
+)
+
 PYTHON = sys.executable
 APP_PORT = int(os.environ.get("BENCH_APP_PORT", "8094"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -85,21 +95,13 @@ class App:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.base_url = f"http://127.0.0.1:{APP_PORT}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "minbil.settings.base",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-not-a-secret-but-long-enough-for-hs256",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-            "REDIS_URL": "",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "PORT": str(APP_PORT),
-            "VEGVESEN_MODE": "sandbox",
-            "VEGVESEN_API_KEY": "",
-            "AUTH_THROTTLE_RATE": "1000000/minute",
-            "LOG_LEVEL": "WARNING",
-        }
+        self.env = bench_env(
+            f"sqlite:///{workdir / 'db.sqlite3'}",
+            REDIS_URL="",
+            MEDIA_ROOT=str(workdir / "media"),
+            VEGVESEN_API_KEY="",
+            AUTH_THROTTLE_RATE="1000000/minute",
+        )
         self.server: subprocess.Popen | None = None
 
     def prepare(self) -> list[str]:
@@ -118,30 +120,16 @@ class App:
 
     def start(self) -> None:
         ensure_free(APP_PORT)
-        log = (self.workdir / "gunicorn.log").open("w")
-        gunicorn = str(Path(PYTHON).with_name("gunicorn"))
-        self.server = subprocess.Popen(  # noqa: S603 (our own app)
-            [gunicorn, "minbil.wsgi:application"],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if request("GET", "/healthz", self.base_url)[0] == 200 and len(self.workers()) >= 2:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start; see {self.workdir / 'gunicorn.log'}")
+        log = self.workdir / "gunicorn.log"
+        self.server = start_gunicorn("minbil.wsgi:application", APP_PORT, self.env, log)
+        wait_until_healthy(self.base_url, self.server, log, workers=2)
 
     def workers(self) -> list[int]:
-        children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        return worker_pids(self.server)
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            self.server.wait(timeout=30)
+        if self.server is not None:
+            stop(self.server)
 
 
 def memory(pid: int, field: str) -> int:

@@ -36,10 +36,15 @@ import threading
 import time
 from pathlib import Path
 
-from bench.register_outage import _free_port, _wait_until_healthy
-from bench.reminders import _drop_postgres, _scratch_postgres
+from bench.common import (
+    PROJECT_DIR,
+    drop_postgres,
+    free_port,
+    percentile,
+    scratch_postgres,
+    wait_until_healthy,
+)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60.0
 TARGET_P99_MS = 50.0
 CLIENTS = 8
@@ -58,7 +63,7 @@ def main() -> int:
     source = os.environ.get("DATABASE_URL", "")
     postgres = source.startswith(("postgres://", "postgresql://"))
     scratch = (
-        _scratch_postgres(source, "_bench_push")
+        scratch_postgres(source, "_bench_push")
         if postgres
         else f"sqlite:///{workdir / 'bench.sqlite3'}"
     )
@@ -96,7 +101,7 @@ def main() -> int:
             queries = _count_queries(fcm, service_token)
             fcm.messages.clear()
 
-            port = _free_port()
+            port = free_port()
             processes.append(
                 _start(
                     ["gunicorn", "minbil.wsgi:application", "--bind", f"127.0.0.1:{port}"],
@@ -121,7 +126,7 @@ def main() -> int:
                 )
             )
             base = f"127.0.0.1:{port}"
-            _wait_until_healthy(f"http://{base}", processes[0], workdir)
+            wait_until_healthy(f"http://{base}", processes[0], workdir / "gunicorn.log")
 
             expected = len(owners) * options.devices
             started, latencies, statuses = _send_all(base, service_token, owners, options.rate)
@@ -153,7 +158,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            _drop_postgres(source, scratch)
+            drop_postgres(source, scratch)
         if met:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
@@ -277,10 +282,6 @@ def _send_all(
     return start, sorted(latencies), statuses
 
 
-def _percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
-
-
 def _report(
     options, postgres, latencies, statuses, sent_in, last_push, arrived, pushes, expected, queries
 ) -> bool:
@@ -296,7 +297,7 @@ def _report(
         f"  sender-API calls: {len(latencies):,} at {options.rate:g} a second from {CLIENTS} "
         f"clients, sent in {sent_in:.1f} s ({counted})"
     )
-    p50, p99 = (_percentile(latencies, q) * 1000 for q in (0.5, 0.99))
+    p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
     latency_met = statuses == {202: len(latencies)} and p99 < TARGET_P99_MS
     worst = latencies[-1] * 1000
     print(f"  sender API latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms, worst {worst:.0f} ms")

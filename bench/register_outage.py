@@ -26,19 +26,16 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bench.common import bench_env, free_port, percentile, start_gunicorn, stop, wait_until_healthy
+
 TARGET_CALLS = 10
 TARGET_503_P99_MS = 50
 TARGET_HEALTHZ_MS = 1000
@@ -61,17 +58,13 @@ def main() -> int:
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="minbil-register-outage-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "minbil.settings.base",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "CACHE_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
-        "VEGVESEN_MODE": "live",
-        "VEGVESEN_API_KEY": "bench-not-a-real-key",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env = bench_env(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
+        VEGVESEN_MODE="live",
+        VEGVESEN_API_KEY="bench-not-a-real-key",
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),  # as the image logs, access lines too
+    )
     for name in list(env):  # every register setting at its default
         if name.startswith("REGISTER_") or name == "VEGVESEN_TIMEOUT_SECONDS":
             del env[name]
@@ -86,14 +79,16 @@ def main() -> int:
     from vehicles.register.standin import Behaviour, StandInRegister
 
     accounts = _create_accounts(options.clients * ACCOUNTS_PER_CLIENT)
+    log = workdir / "gunicorn.log"
     gunicorn = None
     met = False
     try:
         with StandInRegister(Behaviour.HANG) as register:
-            port = _free_port()
-            gunicorn = _start_gunicorn(port, {**env, "VEGVESEN_API_URL": register.url}, workdir)
+            port = free_port()
+            app_env = {**env, "VEGVESEN_API_URL": register.url}
+            gunicorn = start_gunicorn("minbil.wsgi:application", port, app_env, log)
             base = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(base, gunicorn, workdir)
+            wait_until_healthy(base, gunicorn, log)
             started = time.monotonic()
             links, probes, opened_at = _drive(base, register, accounts, options, settings)
             _report(options, settings, env, links, probes, register, started, opened_at)
@@ -101,16 +96,12 @@ def main() -> int:
             return 0 if met else 1
     finally:
         if gunicorn is not None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
+            stop(gunicorn, timeout=15)
         _delete_accounts(accounts)
         if met:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
-            print(f"gunicorn's log, for a look: {workdir / 'gunicorn.log'}")
+            print(f"gunicorn's log, for a look: {log}")
 
 
 # --- Set-up ---------------------------------------------------------------------------------
@@ -140,39 +131,6 @@ def _delete_accounts(accounts: list[tuple[int, str]]) -> None:
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(pk__in=[pk for pk, _ in accounts]).delete()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_gunicorn(port: int, env: dict[str, str], workdir: Path) -> subprocess.Popen:
-    """As the image runs it: gunicorn.conf.py (workers, threads, timeout, logs) on a free port."""
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "minbil.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    log = (workdir / "gunicorn.log").open("w")
-    return subprocess.Popen(  # noqa: S603 (our own gunicorn and app)
-        command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-
-
-def _wait_until_healthy(base: str, gunicorn: subprocess.Popen, workdir: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and gunicorn.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:  # noqa: S310
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    log = (workdir / "gunicorn.log").read_text()[-3000:]
-    raise SystemExit(f"gunicorn did not become healthy:\n{log}")
 
 
 # --- Load -----------------------------------------------------------------------------------
@@ -266,16 +224,12 @@ def _open_503s(links: list[Sample], opened_at: float | None) -> list[float]:
     return sorted(s.seconds for s in links if s.status == 503 and s.sent >= opened_at)
 
 
-def _percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
-
-
 def _all_met(links, probes, register, opened_at) -> bool:
     open_503s = _open_503s(links, opened_at)
     return (
         register.calls <= TARGET_CALLS
         and bool(open_503s)
-        and _percentile(open_503s, 0.99) * 1000 <= TARGET_503_P99_MS
+        and percentile(open_503s, 0.99) * 1000 <= TARGET_503_P99_MS
         and max(p.seconds for p in probes) * 1000 <= TARGET_HEALTHZ_MS
         and all(p.status == 200 for p in probes)
     )
@@ -318,7 +272,7 @@ def _report(options, settings, env, links, probes, register, started, opened_at)
     print(f"      target <= {TARGET_CALLS}: {_verdict(met)}")
 
     open_503s = _open_503s(links, opened_at)
-    p50, p99 = (_percentile(open_503s, q) * 1000 for q in (0.5, 0.99))
+    p50, p99 = (percentile(open_503s, q) * 1000 for q in (0.5, 0.99))
     met = bool(open_503s) and p99 <= TARGET_503_P99_MS
     print(
         f"  503s sent once the breaker was open: {len(open_503s)}, "

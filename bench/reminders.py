@@ -23,9 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bench.common import bench_env, drop_postgres, is_postgres, scratch_postgres
+
 TARGET_SECONDS = 60.0
 
 
@@ -37,20 +37,15 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="minbil-bench-reminders-"))
     source = os.environ.get("DATABASE_URL", "")
-    postgres = source.startswith(("postgres://", "postgresql://"))
-    scratch = _scratch_postgres(source) if postgres else f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="minbil.settings.base",
-        DEBUG="0",
-        SECRET_KEY="bench-only-not-a-secret-" + "x" * 30,
-        VEGVESEN_MODE="sandbox",
-        DATABASE_URL=scratch,
-        JOBS_DIR=str(workdir / "jobs"),
-        CELERY_BROKER_URL="",
-        REDIS_URL="",
-        LOG_LEVEL="WARNING",
+    postgres = is_postgres(source)
+    scratch = (
+        scratch_postgres(source, "_bench_reminders")
+        if postgres
+        else f"sqlite:///{workdir / 'bench.sqlite3'}"
     )
-    sys.path.insert(0, str(PROJECT_DIR))
+    os.environ.update(
+        bench_env(scratch, JOBS_DIR=str(workdir / "jobs"), CELERY_BROKER_URL="", REDIS_URL="")
+    )
     import django
 
     django.setup()
@@ -80,7 +75,7 @@ def main() -> int:
     finally:
         connection.close()
         if postgres:
-            _drop_postgres(source, scratch)
+            drop_postgres(source, scratch)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -144,27 +139,6 @@ def _measure(label: str, day: datetime.date) -> bool:
         f"{len(queries.captured_queries)} queries"
     )
     return seconds < TARGET_SECONDS
-
-
-def _scratch_postgres(source: str, suffix: str = "_bench_reminders") -> str:
-    """A new, empty database next to `source`'s, named with `suffix`; its URL."""
-    parts = urlsplit(source)
-    name = parts.path.strip("/") + suffix
-    _admin(source, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _drop_postgres(source: str, scratch: str) -> None:
-    name = urlsplit(scratch).path.strip("/")
-    _admin(source, f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def _admin(source: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as db:
-        for statement in statements:
-            db.execute(statement)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from minbil.api.schema import envelope, errors
+from minbil.api.schema import CONDITIONAL_PARAMETERS, NOT_MODIFIED, envelope, errors
 from notifications.catalogue import CHANNELS, EVENTS, FIRST_RELEASE_EVENTS, SENT_BY_SERVICES
 from notifications.serializers import (
     DEVICE_TOKEN_PATTERN,
@@ -109,7 +109,8 @@ notification_preferences_schema = extend_schema_view(
             "quiet hours (`null` when none). The catalogue grows (`inspection.due` was added "
             "after the first release): a client must tolerate events it does not know."
         ),
-        responses={200: PreferencesOutputSerializer, **errors(401)},
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: PreferencesOutputSerializer, **NOT_MODIFIED, **errors(401)},
         tags=TAGS,
     ),
     update=extend_schema(operation_id="notification_settings_update", **_PARTIAL_UPDATE),

@@ -9,6 +9,7 @@ the APIs, the admin and the data export.
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
+from minbil.prepared import PreparedQuery
 from notifications.catalogue import CHANNELS, DEFAULTS, Channel, default_for
 from notifications.models import (
     SERVICE_KEY_PREFIX,
@@ -22,13 +23,33 @@ from notifications.models import (
 User = get_user_model()
 
 
+# The settings screen reads these on every visit: their SQL is built once (minbil/prepared.py).
+_STORED_CHOICES = PreparedQuery(
+    lambda user_id: NotificationPreference.objects.filter(user_id=user_id).values_list(
+        "event", "channel", "enabled"
+    ),
+    user_id=-7_391_155,
+)
+_QUIET_HOURS = PreparedQuery(
+    lambda user_id: QuietHours.objects.filter(user_id=user_id).values_list(
+        *(field.attname for field in QuietHours._meta.concrete_fields)
+    ),
+    user_id=-7_391_155,
+)
+
+
+def stored_choices(*, user) -> dict[tuple[str, str], bool]:
+    """The user's stored choices (where they differ from the default), by event and channel."""
+    return {
+        (event, channel): enabled
+        for event, channel, enabled in _STORED_CHOICES.rows(user_id=user.pk)
+    }
+
+
 def effective_preferences(*, user) -> dict[str, dict[str, bool]]:
     """Every event and channel, the user's stored choices laid over the defaults."""
     preferences = {event: dict(channels) for event, channels in DEFAULTS.items()}
-    stored = NotificationPreference.objects.filter(user=user).values_list(
-        "event", "channel", "enabled"
-    )
-    for event, channel, enabled in stored:
+    for (event, channel), enabled in stored_choices(user=user).items():
         # A row for an event since removed from the catalogue is ignored, not served.
         if channel in preferences.get(event, {}):
             preferences[event][channel] = enabled
@@ -82,7 +103,9 @@ def recipients(event: str, channel: str) -> QuerySet:
 
 
 def quiet_hours_of(*, user) -> QuietHours | None:
-    return QuietHours.objects.filter(user=user).first()
+    """The owner's quiet hours (one row at most), or None."""
+    rows = _QUIET_HOURS.instances(QuietHours, user_id=user.pk)
+    return rows[0] if rows else None
 
 
 def devices_of(*, user) -> QuerySet[Device]:

@@ -188,6 +188,19 @@ class PreferencesOutputSerializer(serializers.Serializer):
     quiet_hours = QuietHoursField(allow_null=True)
 
 
+def settings_body(preferences: dict[str, dict[str, bool]], quiet_hours) -> dict:
+    """
+    What `PreferencesOutputSerializer` (which documents it) makes of the effective preferences
+    and the quiet hours, built directly: the settings screen asks for it on every visit.
+    """
+    return {
+        "preferences": preferences,
+        "quiet_hours": None
+        if quiet_hours is None
+        else QuietHoursField().to_representation(quiet_hours),
+    }
+
+
 class ChangedPreferenceSerializer(serializers.Serializer):
     event = serializers.CharField()
     channel = serializers.CharField()

@@ -34,6 +34,7 @@ from notifications.models import (
     NotificationPreference,
     QuietHours,
 )
+from notifications.selectors import stored_choices
 
 # Rows per INSERT (and per IN list when reading them back).
 CHUNK = 500
@@ -81,14 +82,19 @@ def update_preferences(
 
     Values that differ from the default are upserted (one row per event and channel, so
     concurrent changes of other events are untouched); values equal to the default delete
-    the row, keeping the table to real deviations.
+    the row, keeping the table to real deviations. A value that is already so is not
+    written (its row keeps the time it was last changed).
     """
     now = timezone.now()
+    stored = stored_choices(user=user)
     deviations = []
     back_to_default = []
     for event, channels in changes.items():
         for channel, enabled in channels.items():
-            if enabled == default_for(event, channel):
+            default = default_for(event, channel)
+            if enabled == stored.get((event, channel), default):
+                continue
+            if enabled == default:
                 back_to_default.append(Q(event=event, channel=channel))
             else:
                 deviations.append(

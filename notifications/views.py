@@ -7,6 +7,7 @@ The owner's notification settings (`/api/co/settings/notifications`) and push de
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from minbil.api.conditional import conditional_response
 from notifications.authentication import InternalTokenAuthentication, IsInternalService
 from notifications.schema import (
     devices_list_schema,
@@ -26,8 +27,8 @@ from notifications.serializers import (
     NotificationCreatedSerializer,
     NotificationStatusSerializer,
     PreferencesInputSerializer,
-    PreferencesOutputSerializer,
     SendNotificationInputSerializer,
+    settings_body,
 )
 from notifications.services import (
     NotificationNotFound,
@@ -45,7 +46,7 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
     envelope = False  # the excerpt's body is `{"preferences": ...}`, not the data envelope
 
     def retrieve(self, request):
-        return self._respond(request)
+        return conditional_response(request, self._settings(request))
 
     def update(self, request):
         serializer = PreferencesInputSerializer(data=request.data)
@@ -57,11 +58,12 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
         return self.update(request)
 
     def _respond(self, request) -> Response:
-        body = {
-            "preferences": effective_preferences(user=request.user),
-            "quiet_hours": quiet_hours_of(user=request.user),
-        }
-        return Response(PreferencesOutputSerializer(body).data, status=status.HTTP_200_OK)
+        return Response(self._settings(request), status=status.HTTP_200_OK)
+
+    def _settings(self, request) -> dict:
+        return settings_body(
+            effective_preferences(user=request.user), quiet_hours_of(user=request.user)
+        )
 
 
 @devices_schema

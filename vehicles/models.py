@@ -26,6 +26,21 @@ class InspectionStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def inspection_status(
+    required: bool | None, deadline: datetime.date | None, today: datetime.date
+) -> str:
+    """`Vehicle.inspection_status`, from the two columns it reads (for rows, not instances)."""
+    if required is False:
+        return InspectionStatus.NOT_REQUIRED
+    if deadline is None:
+        return InspectionStatus.UNKNOWN
+    if deadline < today:
+        return InspectionStatus.OVERDUE
+    if deadline <= today + datetime.timedelta(days=INSPECTION_DUE_SOON_DAYS):
+        return InspectionStatus.DUE_SOON
+    return InspectionStatus.OK
+
+
 class Vehicle(models.Model):
     """
     One vehicle from Statens vegvesen's register, shared by every user who links its plate.
@@ -99,16 +114,9 @@ class Vehicle(models.Model):
         deadline has passed, `due_soon` within 60 days of it, `not_required` without an
         inspection block, `unknown` when the register gave no deadline.
         """
-        if self.inspection_required is False:
-            return InspectionStatus.NOT_REQUIRED
-        if self.next_inspection_due is None:
-            return InspectionStatus.UNKNOWN
-        today = today or timezone.localdate()
-        if self.next_inspection_due < today:
-            return InspectionStatus.OVERDUE
-        if self.next_inspection_due <= today + datetime.timedelta(days=INSPECTION_DUE_SOON_DAYS):
-            return InspectionStatus.DUE_SOON
-        return InspectionStatus.OK
+        return inspection_status(
+            self.inspection_required, self.next_inspection_due, today or timezone.localdate()
+        )
 
 
 class VehicleLink(models.Model):

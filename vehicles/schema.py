@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from minbil.api.schema import envelope, errors
+from minbil.api.schema import CONDITIONAL_PARAMETERS, NOT_MODIFIED, envelope, errors
 from vehicles.plates import INPUT_PATTERN, MAX_INPUT_LENGTH
 from vehicles.serializers import (
     LINK_INPUT,
@@ -281,8 +281,8 @@ vehicle_schema = extend_schema_view(
     retrieve=extend_schema(
         operation_id="vehicles_retrieve",
         summary="One vehicle's detail",
-        parameters=[PATH_PLATE],
-        responses={200: DETAIL, **errors(400, 401, 404)},
+        parameters=[PATH_PLATE, *CONDITIONAL_PARAMETERS],
+        responses={200: DETAIL, **NOT_MODIFIED, **errors(400, 401, 404)},
         tags=TAGS,
     ),
     update=extend_schema(operation_id="vehicles_update", **_update),
@@ -305,13 +305,14 @@ list_or_detail_schema = extend_schema(
         "Without parameters: the owner's vehicles, primary first, then most recently "
         "updated. With `registration_number` or `reg`: the full detail of that vehicle."
     ),
-    parameters=query_plates(required=False),
+    parameters=[*query_plates(required=False), *CONDITIONAL_PARAMETERS],
     responses={
         200: PolymorphicProxySerializer(
             component_name="VehicleListOrDetail",
             serializers=[LIST, DETAIL],
             resource_type_field_name=None,
         ),
+        **NOT_MODIFIED,
         **errors(400, 401, 404),
     },
     tags=TAGS,

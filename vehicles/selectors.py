@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import DomainError
+from minbil.prepared import PreparedQuery
 from vehicles.models import InspectionReminder, Vehicle, VehicleLink
 
 
@@ -28,6 +30,38 @@ def vehicle_links_for(*, user) -> QuerySet[VehicleLink]:
     )
 
 
+# What one entry of the owner's list shows, and nothing else (no register payload, no tyres).
+SUMMARY_COLUMNS = (
+    "vehicle__registration_number",
+    "nickname",
+    "is_primary",
+    "vehicle__make",
+    "vehicle__model",
+    "vehicle__model_year",
+    "vehicle__fuel_type",
+    "vehicle__color",
+    "photo",
+    "photo_thumbnail",
+    "vehicle__next_inspection_due",
+    "vehicle__inspection_required",
+    "created_at",
+    "updated_at",
+)
+# The list is the app's most called request: its SQL is built once (minbil/prepared.py).
+_SUMMARIES = PreparedQuery(
+    lambda user_id: vehicle_links_for(user=user_id).values_list(*SUMMARY_COLUMNS),
+    user_id=-7_391_155,
+)
+
+
+def vehicle_summaries_for(*, user) -> list[dict]:
+    """
+    The columns of the owner's list (`SUMMARY_COLUMNS`), one dict per link, in the order of
+    `vehicle_links_for`: one query whose SQL is built once per process and thread.
+    """
+    return _SUMMARIES.dicts(user_id=user.pk)
+
+
 def inspection_reminders_for(*, user) -> QuerySet[InspectionReminder]:
     """The EU-kontroll reminders issued to the user, newest first, with their vehicles."""
     return (
@@ -38,13 +72,33 @@ def inspection_reminders_for(*, user) -> QuerySet[InspectionReminder]:
     )
 
 
+# One link with its vehicle, as `vehicle_links_for` loads them (the raw payload deferred).
+_LINK_FIELDS = tuple(field.attname for field in VehicleLink._meta.concrete_fields)
+_VEHICLE_FIELDS = tuple(
+    field.attname for field in Vehicle._meta.concrete_fields if field.name != "register_payload"
+)
+_LINK_BY_PLATE = PreparedQuery(
+    lambda user_id, plate: VehicleLink.objects.filter(
+        user_id=user_id, vehicle__registration_number=plate
+    ).values_list(*_LINK_FIELDS, *(f"vehicle__{name}" for name in _VEHICLE_FIELDS)),
+    user_id=-7_391_155,
+    plate="plate-placeholder",
+)
+
+
 def find_vehicle_link(*, user, registration_number: str) -> VehicleLink | None:
-    """The user's link to a canonical plate, or None."""
-    return (
-        vehicle_links_for(user=user)
-        .filter(vehicle__registration_number=registration_number)
-        .first()
-    )
+    """
+    The user's link to a canonical plate with its vehicle, or None: what the detail, link,
+    set-primary and unlink of a plate read first, so its SQL is built once.
+    """
+    rows = _LINK_BY_PLATE.rows(user_id=user.pk, plate=registration_number)
+    if not rows:
+        return None
+    # At most one row: a user links a vehicle once (a unique constraint).
+    split = len(_LINK_FIELDS)
+    link = VehicleLink.from_db(DEFAULT_DB_ALIAS, _LINK_FIELDS, rows[0][:split])
+    link.vehicle = Vehicle.from_db(DEFAULT_DB_ALIAS, _VEHICLE_FIELDS, rows[0][split:])
+    return link
 
 
 def get_vehicle_link(*, user, registration_number: str) -> VehicleLink:
@@ -64,26 +118,30 @@ class LinkState:
     vehicle_id: int | None  # the plate's stored vehicle, if there is one
 
 
+_LINK_STATE = PreparedQuery(
+    lambda user_id, plate: (
+        get_user_model()
+        .objects.filter(pk=user_id)
+        .annotate(
+            links=Count("vehicle_links"),
+            linked=Exists(
+                VehicleLink.objects.filter(user=OuterRef("pk"), vehicle__registration_number=plate)
+            ),
+            stored_vehicle=Subquery(
+                Vehicle.objects.filter(registration_number=plate).values("pk")[:1]
+            ),
+        )
+        .values_list("links", "linked", "stored_vehicle")
+    ),
+    user_id=-7_391_155,
+    plate="plate-placeholder",
+)
+
+
 def link_state(*, user, registration_number: str) -> LinkState:
     """
     The user's links, whether one is to the canonical plate, and the plate's stored vehicle,
     in one query: a link of a new plate needs nothing else before the register is asked.
     """
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            links=Count("vehicle_links"),
-            linked=Exists(
-                VehicleLink.objects.filter(
-                    user=OuterRef("pk"), vehicle__registration_number=registration_number
-                )
-            ),
-            stored_vehicle=Subquery(
-                Vehicle.objects.filter(registration_number=registration_number).values("pk")[:1]
-            ),
-        )
-        .values("links", "linked", "stored_vehicle")
-        .get()
-    )
-    return LinkState(row["links"], row["linked"], row["stored_vehicle"])
+    (row,) = _LINK_STATE.rows(user_id=user.pk, plate=registration_number)
+    return LinkState(*row)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from minbil.errors import Conflict
+from minbil.prepared import PreparedQuery
 from vehicles import photo_budget, photos, register
 from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
@@ -199,6 +200,14 @@ def _ensure_below_limit(user, *, links: int | None = None) -> None:
         raise VehicleLimitReached(details={"max_vehicles": limit})
 
 
+_OWNER_ROW = PreparedQuery(
+    lambda user_id: (
+        get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk")
+    ),
+    user_id=-7_391_155,
+)
+
+
 def _lock_owner(user) -> None:
     """Serialises one user's link writes (a no-op on SQLite, where BEGIN IMMEDIATE does it)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    _OWNER_ROW.rows(user_id=user.pk)

@@ -3,8 +3,10 @@
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from minbil.api.conditional import conditional_response
 from minbil.api.limits import accepts_upload
 from minbil.api.parsers import parsers_for, serializer_for
+from minbil.api.representation import represent
 from vehicles import services
 from vehicles.plates import normalize_registration_number
 from vehicles.schema import (
@@ -14,15 +16,15 @@ from vehicles.schema import (
     unlink_schema,
     vehicle_schema,
 )
-from vehicles.selectors import get_vehicle_link, vehicle_links_for
+from vehicles.selectors import get_vehicle_link, vehicle_summaries_for
 from vehicles.serializers import (
     LINK_INPUT,
     SET_PRIMARY_INPUT,
     UPDATE_INPUT,
     UnlinkOutputSerializer,
     VehicleLinkDetailSerializer,
-    VehicleLinkSummarySerializer,
     plate_from,
+    summaries,
 )
 
 
@@ -58,10 +60,10 @@ class VehicleViewSet(viewsets.ViewSet):
         plate = plate_from(request.query_params, required=False)
         if plate is not None:
             link = get_vehicle_link(user=request.user, registration_number=plate)
-            return self._detail(request, link)
-        links = vehicle_links_for(user=request.user)
-        context = {"request": request}
-        return Response(VehicleLinkSummarySerializer(links, many=True, context=context).data)
+            return conditional_response(request, self._detail_data(request, link))
+        return conditional_response(
+            request, summaries(vehicle_summaries_for(user=request.user), request)
+        )
 
     @accepts_upload
     def create(self, request):
@@ -72,7 +74,8 @@ class VehicleViewSet(viewsets.ViewSet):
 
     def retrieve(self, request, reg: str):
         plate = normalize_registration_number(reg)
-        return self._detail(request, get_vehicle_link(user=request.user, registration_number=plate))
+        link = get_vehicle_link(user=request.user, registration_number=plate)
+        return conditional_response(request, self._detail_data(request, link))
 
     @accepts_upload
     def update(self, request, reg: str):
@@ -106,8 +109,10 @@ class VehicleViewSet(viewsets.ViewSet):
 
     def _unlink(self, request, plate: str) -> Response:
         result = services.unlink_vehicle(user=request.user, registration_number=plate)
-        return Response(UnlinkOutputSerializer(result).data, status=status.HTTP_200_OK)
+        return Response(represent(UnlinkOutputSerializer, result), status=status.HTTP_200_OK)
 
     def _detail(self, request, link, status_code: int = status.HTTP_200_OK) -> Response:
-        data = VehicleLinkDetailSerializer(link, context={"request": request}).data
-        return Response(data, status=status_code)
+        return Response(self._detail_data(request, link), status=status_code)
+
+    def _detail_data(self, request, link) -> dict:
+        return represent(VehicleLinkDetailSerializer, link, {"request": request})

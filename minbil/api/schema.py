@@ -1,12 +1,16 @@
 """
 OpenAPI pieces shared by every app: the envelopes as named components, the error responses an
-operation documents, and the hook that publishes the excerpt's paths (no trailing slash).
+operation documents, conditional GET's headers, and the hook that publishes the excerpt's
+paths (no trailing slash).
 """
 
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from minbil.api.conditional import CACHE_CONTROL
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input; `details` names each offending field.",
@@ -187,3 +191,36 @@ def document_service_unavailable(result, generator, request, public):
             else:
                 responses["503"] = _error_response(DATABASE_UNAVAILABLE)
     return result
+
+
+# --- Conditional GET (minbil/api/conditional.py): its headers and the 304 -----------------
+
+_CONDITIONAL_CODES = [200, 304]
+CONDITIONAL_PARAMETERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=(
+            "The `ETag` of the answer the app holds: `304` without a body while the data is "
+            "the same."
+        ),
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=_CONDITIONAL_CODES,
+        description="A strong tag of the answer's data (`meta` aside).",
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=_CONDITIONAL_CODES,
+        description=f"`{CACHE_CONTROL}`: keep the answer, but ask again with `If-None-Match`.",
+    ),
+]
+NOT_MODIFIED = {
+    304: OpenApiResponse(description="The data is what `If-None-Match` names: no body.")
+}

@@ -201,7 +201,7 @@ def test_notification_bodies_list_8_events_by_2_channels(schema):
     [
         ("auth_register", {"201", "400", "409", "411", "413", "415", "429", "503"}),
         ("auth_token", {"200", "400", "401", "411", "413", "415", "429", "503"}),
-        ("vehicles_list", {"200", "400", "401", "404", "503"}),
+        ("vehicles_list", {"200", "304", "400", "401", "404", "503"}),
         (
             "vehicles_link",
             {"200", "201", "400", "401", "404", "409", "411", "413", "415", "429", "502", "503"},
@@ -217,8 +217,21 @@ def test_each_operation_documents_its_error_statuses(schema, operation_id, statu
     operation = next(op for _, _, op in operations(schema) if op["operationId"] == operation_id)
 
     assert set(operation["responses"]) == statuses
-    for status in statuses - {"200", "201"}:
+    for status in statuses - {"200", "201", "304"}:
         assert response_ref(operation, status) == "ErrorEnvelope"
+
+
+@pytest.mark.parametrize(
+    "operation_id", ["vehicles_list", "vehicles_retrieve", "notification_settings_retrieve"]
+)
+def test_conditional_gets_document_the_etag_and_the_304(schema, operation_id):
+    operation = next(op for _, _, op in operations(schema) if op["operationId"] == operation_id)
+
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert "If-None-Match" in headers
+    for status in ("200", "304"):
+        assert set(operation["responses"][status]["headers"]) == {"ETag", "Cache-Control"}
+    assert "content" not in operation["responses"]["304"]
 
 
 def test_every_operation_documents_503_while_the_database_is_unavailable(schema):

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from notifications.catalogue import CHANNELS, EVENTS
@@ -97,6 +98,20 @@ def test_setting_a_value_back_to_default_removes_the_stored_deviation(auth_clien
 
     assert response.json() == {"preferences": ALL_ON, "quiet_hours": None}
     assert not NotificationPreference.objects.filter(user=user).exists()
+
+
+def test_a_value_that_is_already_so_is_not_written_again(auth_client, user):
+    auth_client.put(URL, {"message.new": {"push": False}}, format="json")
+    first = NotificationPreference.objects.get(user=user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.put(URL, {"message.new": {"push": False}}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["preferences"]["message.new"] == {"email": True, "push": False}
+    assert NotificationPreference.objects.get(user=user).updated_at == first.updated_at
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+    assert not [sql for sql in writes if "notificationpreference" in sql.lower()]
 
 
 def test_the_seed_request_example_succeeds(auth_client, user):

@@ -1,0 +1,82 @@
+"""`PreparedQuery`: SQL built once; rows exactly as the queryset's `values_list()` gives them."""
+
+import threading
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+
+from minbil.prepared import PreparedQuery
+from tests.factories import UserFactory, VehicleLinkFactory
+from vehicles.models import VehicleLink
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = (
+    "vehicle__registration_number",
+    "is_primary",
+    "created_at",
+    "vehicle__next_inspection_due",
+)
+
+
+def links_of(user_id):
+    return VehicleLink.objects.filter(user_id=user_id).order_by("pk").values_list(*COLUMNS)
+
+
+def test_rows_are_what_the_queryset_gives_for_each_value():
+    first, second = UserFactory(), UserFactory()
+    VehicleLinkFactory(user=first, is_primary=True)
+    VehicleLinkFactory(user=first)
+    VehicleLinkFactory(user=second)
+    prepared = PreparedQuery(links_of, user_id=-1)
+
+    for user in (first, second, UserFactory()):
+        assert prepared.rows(user_id=user.pk) == [list(row) for row in links_of(user.pk)]
+    assert prepared.dicts(user_id=second.pk) == list(
+        VehicleLink.objects.filter(user=second).values(*COLUMNS)
+    )
+    assert prepared.rows(user_id=first.pk)[0][2].tzinfo is not None  # converted as the ORM does
+
+
+def test_the_sql_is_built_once_per_thread(monkeypatch):
+    user = UserFactory()
+    built = []
+    prepared = PreparedQuery(lambda user_id: built.append(user_id) or links_of(user_id), user_id=-1)
+
+    for _ in range(3):
+        prepared.rows(user_id=user.pk)
+    thread = threading.Thread(target=lambda: prepared.rows(user_id=user.pk))
+    thread.start()
+    thread.join()
+
+    assert built == [-1, -1]
+
+
+def test_instances_are_model_instances_from_the_row():
+    user = UserFactory(name="Kari")
+    User = get_user_model()
+    fields = [field.attname for field in User._meta.concrete_fields]
+    prepared = PreparedQuery(
+        lambda user_id: User.objects.filter(pk=user_id).values_list(*fields), user_id=-1
+    )
+
+    (found,) = prepared.instances(User, user_id=user.pk)
+
+    assert (found.pk, found.name, found.email, found.check_password("x")) == (
+        user.pk,
+        "Kari",
+        user.email,
+        False,
+    )
+    assert found._state.adding is False
+
+
+def test_a_placeholder_the_orm_changes_is_refused():
+    prepared = PreparedQuery(
+        lambda email: get_user_model().objects.filter(email__contains=email).values_list("pk"),
+        email="Someone@Example.com",
+    )
+
+    with pytest.raises(ImproperlyConfigured, match="email"):
+        prepared.rows(email="x@example.com")
