@@ -18,23 +18,9 @@ from rest_framework.views import APIView
 from minbil.accounts.authentication import AccountJWTAuthentication
 from minbil.urls import urlpatterns as app_urlpatterns
 from vehicles.models import VehicleLink
+from vehicles.selectors import SUMMARY_COLUMNS  # the columns the app's list reads
 
 CONSTANT = {"ok": True}
-LIST_COLUMNS = (
-    "vehicle__registration_number",
-    "nickname",
-    "is_primary",
-    "vehicle__make",
-    "vehicle__model",
-    "vehicle__model_year",
-    "vehicle__fuel_type",
-    "vehicle__color",
-    "photo",
-    "photo_thumbnail",
-    "vehicle__next_inspection_due",
-    "created_at",
-    "updated_at",
-)
 
 
 def django_constant(request):
@@ -56,7 +42,7 @@ def values_list(request):
     links = (
         VehicleLink.objects.filter(user=user)
         .order_by("-is_primary", "-updated_at", "-pk")
-        .values(*LIST_COLUMNS)
+        .values(*SUMMARY_COLUMNS)
     )
     return JsonResponse({"data": list(links)})
 
