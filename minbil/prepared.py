@@ -13,6 +13,8 @@ checks that on both databases).
 The queryset is built with placeholder values, one per parameter, which must reach the SQL's
 parameters unchanged (plain integers and strings do): a placeholder the ORM transforms or
 drops is refused when the query is first built, never silently run with the wrong value.
+`ID` and `TEXT` serve for an id and a string that no row holds; two parameters of one query
+need two different placeholders.
 """
 
 import threading
@@ -24,6 +26,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
+
+ID = -7_391_155
+TEXT = "prepared-query-placeholder"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ the APIs, the admin and the data export.
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
-from minbil.prepared import PreparedQuery
+from minbil import prepared
 from notifications.catalogue import CHANNELS, DEFAULTS, Channel, default_for
 from notifications.models import (
     SERVICE_KEY_PREFIX,
@@ -24,17 +24,17 @@ User = get_user_model()
 
 
 # The settings screen reads these on every visit: their SQL is built once (minbil/prepared.py).
-_STORED_CHOICES = PreparedQuery(
+_STORED_CHOICES = prepared.PreparedQuery(
     lambda user_id: NotificationPreference.objects.filter(user_id=user_id).values_list(
         "event", "channel", "enabled"
     ),
-    user_id=-7_391_155,
+    user_id=prepared.ID,
 )
-_QUIET_HOURS = PreparedQuery(
+_QUIET_HOURS = prepared.PreparedQuery(
     lambda user_id: QuietHours.objects.filter(user_id=user_id).values_list(
         *(field.attname for field in QuietHours._meta.concrete_fields)
     ),
-    user_id=-7_391_155,
+    user_id=prepared.ID,
 )
 
 

@@ -7,8 +7,8 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from minbil import prepared
 from minbil.errors import DomainError
-from minbil.prepared import PreparedQuery
 from vehicles.models import InspectionReminder, Vehicle, VehicleLink
 
 
@@ -48,9 +48,9 @@ SUMMARY_COLUMNS = (
     "updated_at",
 )
 # The list is the app's most called request: its SQL is built once (minbil/prepared.py).
-_SUMMARIES = PreparedQuery(
+_SUMMARIES = prepared.PreparedQuery(
     lambda user_id: vehicle_links_for(user=user_id).values_list(*SUMMARY_COLUMNS),
-    user_id=-7_391_155,
+    user_id=prepared.ID,
 )
 
 
@@ -77,12 +77,12 @@ _LINK_FIELDS = tuple(field.attname for field in VehicleLink._meta.concrete_field
 _VEHICLE_FIELDS = tuple(
     field.attname for field in Vehicle._meta.concrete_fields if field.name != "register_payload"
 )
-_LINK_BY_PLATE = PreparedQuery(
+_LINK_BY_PLATE = prepared.PreparedQuery(
     lambda user_id, plate: VehicleLink.objects.filter(
         user_id=user_id, vehicle__registration_number=plate
     ).values_list(*_LINK_FIELDS, *(f"vehicle__{name}" for name in _VEHICLE_FIELDS)),
-    user_id=-7_391_155,
-    plate="plate-placeholder",
+    user_id=prepared.ID,
+    plate=prepared.TEXT,
 )
 
 
@@ -118,7 +118,7 @@ class LinkState:
     vehicle_id: int | None  # the plate's stored vehicle, if there is one
 
 
-_LINK_STATE = PreparedQuery(
+_LINK_STATE = prepared.PreparedQuery(
     lambda user_id, plate: (
         get_user_model()
         .objects.filter(pk=user_id)
@@ -133,8 +133,8 @@ _LINK_STATE = PreparedQuery(
         )
         .values_list("links", "linked", "stored_vehicle")
     ),
-    user_id=-7_391_155,
-    plate="plate-placeholder",
+    user_id=prepared.ID,
+    plate=prepared.TEXT,
 )
 
 

@@ -23,8 +23,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from minbil import prepared
 from minbil.errors import Conflict
-from minbil.prepared import PreparedQuery
 from vehicles import photo_budget, photos, register
 from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
@@ -200,11 +200,11 @@ def _ensure_below_limit(user, *, links: int | None = None) -> None:
         raise VehicleLimitReached(details={"max_vehicles": limit})
 
 
-_OWNER_ROW = PreparedQuery(
+_OWNER_ROW = prepared.PreparedQuery(
     lambda user_id: (
         get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk")
     ),
-    user_id=-7_391_155,
+    user_id=prepared.ID,
 )
 
 

@@ -11,16 +11,16 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from minbil import prepared
 from minbil.accounts.tokens import check_token_version
-from minbil.prepared import PreparedQuery
 
 User = get_user_model()
 # The user row behind every token: its SQL is built once (minbil/prepared.py), not per request.
-_USER_BY_ID = PreparedQuery(
+_USER_BY_ID = prepared.PreparedQuery(
     lambda user_id: User.objects.filter(pk=user_id).values_list(
         *(field.attname for field in User._meta.concrete_fields)
     ),
-    user_id=-7_391_155,
+    user_id=prepared.ID,
 )
 
 
