@@ -28,7 +28,12 @@ from minbil.errors import Conflict
 from vehicles import photo_budget, photos, register
 from vehicles.models import ChangeSource, VehicleLink
 from vehicles.plates import normalize_registration_number
-from vehicles.selectors import VehicleNotLinked, get_vehicle_link, link_state
+from vehicles.selectors import (
+    VehicleNotLinked,
+    find_vehicle_link,
+    get_vehicle_link,
+    link_state,
+)
 
 UNSET: Any = object()
 PhotoSource = bytes | UploadedFile | None
@@ -53,9 +58,15 @@ def link_vehicle(
     user already had it (unchanged: the nickname and photo given are not applied). The
     register is called only for a plate not stored yet; nothing is stored when it or the
     photo fails. The user's first vehicle becomes primary.
+
+    A link the user already has is answered after one query, the link itself: apps send the
+    same link again far more often than a new plate, which costs one query more.
     """
+    existing = find_vehicle_link(user=user, registration_number=registration_number)
+    if existing is not None:
+        return existing, False
     state = link_state(user=user, registration_number=registration_number)
-    if state.linked:
+    if state.linked:  # by a concurrent request since
         return get_vehicle_link(user=user, registration_number=registration_number), False
     _ensure_below_limit(user, links=state.links)
     processed = _process_upload(user, photo) if photo is not None else None

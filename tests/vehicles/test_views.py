@@ -136,6 +136,20 @@ def test_linking_again_is_idempotent_200_and_unchanged(auth_client, live_registe
     assert len(live_register.calls) == 1
 
 
+def test_linking_again_costs_one_query_after_the_user_row(api_client, django_assert_num_queries):
+    user = UserFactory()
+    link = VehicleLinkFactory(user=user)
+    VehicleLinkFactory.create_batch(3, user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    plate = link.vehicle.registration_number
+
+    with django_assert_num_queries(2):  # the token's user, then the link with its vehicle
+        response = api_client.post(URL, {"registration_number": plate}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["registration_number"] == plate
+
+
 def test_a_stored_vehicle_is_linked_without_calling_the_register(auth_client, live_register):
     other = client_for(UserFactory())
     live_register.get(REGISTER_URL, json=sample("KH45678"))
