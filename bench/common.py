@@ -166,6 +166,8 @@ def is_postgres(database_url: str) -> bool:
 def _admin(source: str, *statements: str) -> None:
     import psycopg
 
-    with psycopg.connect(source, autocommit=True) as db:
+    # The server's maintenance database: `source`'s own need not exist yet.
+    maintenance = urlunsplit(urlsplit(source)._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as db:
         for statement in statements:
             db.execute(statement)
