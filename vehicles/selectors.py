@@ -109,6 +109,22 @@ def get_vehicle_link(*, user, registration_number: str) -> VehicleLink:
     return link
 
 
+_LAST_UPDATED_LINK = prepared.PreparedQuery(
+    lambda user_id: (
+        VehicleLink.objects.filter(user_id=user_id)
+        .order_by("-updated_at", "-pk")
+        .values_list("pk", "vehicle__registration_number")[:1]
+    ),
+    user_id=prepared.ID,
+)
+
+
+def last_updated_link(*, user) -> tuple[int, str] | None:
+    """The id and plate of the user's link updated most recently, if they have one."""
+    rows = _LAST_UPDATED_LINK.rows(user_id=user.pk)
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
 @dataclass(frozen=True)
 class LinkState:
     """What linking a plate depends on."""

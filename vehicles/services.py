@@ -32,6 +32,7 @@ from vehicles.selectors import (
     VehicleNotLinked,
     find_vehicle_link,
     get_vehicle_link,
+    last_updated_link,
     link_state,
 )
 
@@ -160,20 +161,13 @@ def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
     _lock_owner(user)
     link = get_vehicle_link(user=user, registration_number=registration_number)
     link.delete()  # its photo files go after the commit (vehicles.photo_cleanup)
-    successor = None
+    new_primary = None
     if link.is_primary:
-        successor = (
-            VehicleLink.objects.filter(user=user)
-            .select_related("vehicle")
-            .order_by("-updated_at", "-pk")
-            .first()
-        )
+        successor = last_updated_link(user=user)
         if successor is not None:
-            VehicleLink.objects.filter(pk=successor.pk).update(is_primary=True)
-    return UnlinkResult(
-        registration_number=registration_number,
-        new_primary=successor.vehicle.registration_number if successor else None,
-    )
+            successor_id, new_primary = successor
+            VehicleLink.objects.filter(pk=successor_id).update(is_primary=True)
+    return UnlinkResult(registration_number=registration_number, new_primary=new_primary)
 
 
 def refresh_vehicle_link(*, user, registration_number: str) -> VehicleLink:

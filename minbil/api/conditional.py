@@ -11,35 +11,39 @@ every time (a write on another device shows at once); shared caches never keep i
 """
 
 import hashlib
-import json
 
 from django.http import HttpResponseNotModified
 from django.utils.http import parse_etags
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
+
+from minbil.api.renderers import EncodedData
 
 CACHE_CONTROL = "private, no-cache"
 
 
 def conditional_response(request, data) -> Response | HttpResponseNotModified:
     """`200` with `data`, its `ETag` and `Cache-Control`; `304` if `If-None-Match` has the tag."""
-    etag = etag_of(data)
+    encoded = EncodedData.of(data)  # encoded once: for the tag, then as the answer's data
+    etag = _tag(encoded)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if _matches(request.headers.get("If-None-Match", ""), etag):
         not_modified = HttpResponseNotModified()
         for name, value in headers.items():
             not_modified[name] = value
         return not_modified
-    return Response(data, headers=headers)
+    return Response(encoded, headers=headers)
 
 
 def etag_of(data) -> str:
     """
-    A strong tag: the hash of the data's JSON. The views build their data in a fixed order,
-    so the same data always gives the same tag (no key sorting needed).
+    A strong tag: the hash of the data's JSON as the answer carries it. The views build their
+    data in a fixed order, so the same data always gives the same tag (no key sorting needed).
     """
-    encoded = json.dumps(data, cls=JSONEncoder, ensure_ascii=False, separators=(",", ":"))
-    return f'"{hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()}"'
+    return _tag(EncodedData.of(data))
+
+
+def _tag(encoded: EncodedData) -> str:
+    return f'"{hashlib.blake2b(encoded.content, digest_size=16).hexdigest()}"'
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

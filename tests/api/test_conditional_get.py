@@ -5,6 +5,7 @@ Conditional GET on the vehicle list, a vehicle's detail and the notification set
 """
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from minbil.accounts.tokens import AccountRefreshToken
@@ -47,6 +48,22 @@ def test_a_read_carries_a_strong_etag_of_its_data_and_cache_control(owner, url):
     assert first["Cache-Control"] == "private, no-cache"
     if url != SETTINGS:
         assert first.json()["meta"]["request_id"] != second.json()["meta"]["request_id"]
+
+
+@pytest.mark.parametrize("url", READS)
+def test_the_body_is_byte_for_byte_what_the_renderer_makes_of_it(owner, url):
+    # The data is encoded once, for the tag, and the envelope is built around those bytes.
+    response = owner.get(url)
+
+    assert response.content == JSONRenderer().render(response.json())
+
+
+def test_indented_json_is_given_when_asked_for(owner):
+    response = owner.get(LIST, HTTP_ACCEPT="application/json; indent=2")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b'{\n  "data": [\n    {')
+    assert response["ETag"] == etag_of(response.json()["data"])
 
 
 @pytest.mark.parametrize("url", READS)
