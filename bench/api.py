@@ -209,6 +209,7 @@ def measure(options) -> int:
         call_command("migrate", verbosity=0)
         pool = options.rounds * options.seconds * UNLINKS_PER_SECOND + WARM_UP_REQUESTS
         fixture = _fill(options.vehicles, pool)
+        _settle(postgres)
         connections.close_all()
         filled = time.monotonic() - started
 
@@ -476,6 +477,25 @@ def _fill(other_vehicles: int, unlink_pool: int) -> Fixture:
     unlinks = [(tokens[user.pk], f"OV{k:05d}") for user, k, _ in links]
     random.shuffle(unlinks)
     return Fixture(owner_email=owner.email, plates=plates, unlinks=unlinks)
+
+
+def _settle(postgres: bool) -> None:
+    """
+    Does now what the bulk load leaves the database to do, so that it is not measured: on
+    PostgreSQL the statistics and the visibility map (autovacuum's work) and a checkpoint (the
+    load's WAL written out); on SQLite a checkpoint of its write-ahead log.
+    """
+    from django.db import DatabaseError, connection
+
+    with connection.cursor() as cursor:
+        if not postgres:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        cursor.execute("VACUUM ANALYZE")
+        try:
+            cursor.execute("CHECKPOINT")
+        except DatabaseError as error:  # a superuser's or pg_checkpoint's right
+            print(f"  no CHECKPOINT before measuring: {error}".rstrip())
 
 
 def _ids(queryset) -> list[int]:
