@@ -1,10 +1,12 @@
 """
 Photo files never outlive their link.
 
-- Deleting a `VehicleLink` in any way (the unlink service, the admin, a user's deletion by
+- Deleting a `VehicleLink` through the ORM in any way (the admin, a user's deletion by
   cascade, code) deletes its two files once the transaction has committed. This is a
   `post_delete` receiver on purpose: it is storage housekeeping that must follow every
-  delete, including cascades no service sees, not domain behaviour.
+  delete, including cascades no service sees, not domain behaviour. The unlink service
+  deletes its link in one SQL statement, which sends no signal, and schedules the same
+  deletion itself (`vehicles.services`).
 - `sweep_orphan_photos` finds stored photo files no link references (left by a process
   killed between writing the files and committing the link) and deletes them. Files newer
   than `older_than` are left alone: they may belong to an upload still in flight.

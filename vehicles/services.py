@@ -11,7 +11,8 @@ line of defence.
 
 Photo files follow the database: new files are written before the transaction and deleted
 again if it fails; replaced or removed files are deleted only once it has committed (those
-of a deleted link by `vehicles.photo_cleanup`, whatever deleted it).
+of a link the unlink deletes by the unlink itself, of one deleted any other way by
+`vehicles.photo_cleanup`).
 """
 
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from minbil import prepared
 from minbil.errors import Conflict
 from vehicles import photo_budget, photos, register
-from vehicles.models import ChangeSource, VehicleLink
+from vehicles.models import ChangeSource, Vehicle, VehicleLink
 from vehicles.plates import normalize_registration_number
 from vehicles.selectors import (
     VehicleNotLinked,
@@ -159,10 +160,9 @@ def unlink_vehicle(*, user, registration_number: str) -> UnlinkResult:
     link updated most recently becomes primary.
     """
     _lock_owner(user)
-    link = get_vehicle_link(user=user, registration_number=registration_number)
-    link.delete()  # its photo files go after the commit (vehicles.photo_cleanup)
+    was_primary = _delete_link(user=user, registration_number=registration_number)
     new_primary = None
-    if link.is_primary:
+    if was_primary:
         successor = last_updated_link(user=user)
         if successor is not None:
             successor_id, new_primary = successor
@@ -203,6 +203,41 @@ def _ensure_below_limit(user, *, links: int | None = None) -> None:
         links = VehicleLink.objects.filter(user=user).count()
     if links >= limit:
         raise VehicleLimitReached(details={"max_vehicles": limit})
+
+
+def _delete_link(*, user, registration_number: str) -> bool:
+    """
+    Deletes the user's link to a canonical plate in one statement and says whether it was the
+    primary; `VehicleNotLinked` when there is none. Its photo files go once the transaction
+    has committed, as `vehicles.photo_cleanup` does for every other delete.
+
+    The ORM's delete would read the link and then delete it by id: on PostgreSQL a round trip
+    and a third of the unlink's time more. SQLite (3.35 and newer) and PostgreSQL both know
+    `DELETE ... RETURNING`.
+    """
+    link, vehicle = VehicleLink._meta, Vehicle._meta
+    quote = connection.ops.quote_name
+    # Identifiers from the models' metadata; the values are parameters.
+    sql = (
+        f"DELETE FROM {quote(link.db_table)} "  # noqa: S608
+        f"WHERE {quote(link.get_field('user').column)} = %s "
+        f"AND {quote(link.get_field('vehicle').column)} IN ("
+        f"SELECT {quote(vehicle.pk.column)} FROM {quote(vehicle.db_table)} "
+        f"WHERE {quote(vehicle.get_field('registration_number').column)} = %s) "
+        f"RETURNING {quote(link.get_field('is_primary').column)}, "
+        f"{quote(link.get_field('photo').column)}, "
+        f"{quote(link.get_field('photo_thumbnail').column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, registration_number])
+        row = cursor.fetchone()
+    if row is None:
+        raise VehicleNotLinked()
+    was_primary, *files = row
+    names = [name for name in files if name]
+    if names:
+        transaction.on_commit(lambda: photos.delete_files(names))
+    return bool(was_primary)
 
 
 _OWNER_ROW = prepared.PreparedQuery(

@@ -13,10 +13,12 @@ from unittest import mock
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from PIL import Image, ImageCms
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from vehicles import services
 from vehicles.models import Vehicle, VehicleLink
 
 pytestmark = pytest.mark.django_db
@@ -466,6 +468,24 @@ def test_unlinking_deletes_the_photo(
 
     assert response.status_code == 200
     assert storage.files() == set()
+
+
+def test_a_rolled_back_unlink_keeps_the_link_and_its_files(
+    owner, storage, linked_with_photo, django_capture_on_commit_callbacks
+):
+    files = storage.files()
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.unlink_vehicle(user=owner, registration_number="BT57225")
+        raise RuntimeError("a later step failed")
+
+    assert callbacks == []
+    assert VehicleLink.objects.filter(pk=linked_with_photo.pk).exists()
+    assert storage.files() == files
 
 
 def test_each_owner_has_their_own_photo_of_a_shared_vehicle(
