@@ -15,6 +15,13 @@ parameters unchanged (plain integers and strings do): a placeholder the ORM tran
 drops is refused when the query is first built, never silently run with the wrong value.
 `ID` and `TEXT` serve for an id and a string that no row holds; two parameters of one query
 need two different placeholders.
+
+On PostgreSQL the server also plans each of these queries once per connection: they run on a
+cursor that binds parameters on the server, which psycopg turns into a prepared statement
+(the connection's `prepare_threshold`, set in the settings; `DATABASE_PREPARED_STATEMENTS=0`
+turns it off for a pooler that cannot keep them). Planning the vehicle detail's join cost the
+server more than running it (0.15 ms against 0.03 ms). Every other query keeps Django's
+client-side binding.
 """
 
 import threading
@@ -58,7 +65,7 @@ class PreparedQuery:
         for name, positions in compiled.slots.items():
             for position in positions:
                 params[position] = values[name]
-        with connections[using].cursor() as cursor:
+        with _cursor(connections[using]) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
@@ -104,3 +111,24 @@ class PreparedQuery:
             converters=compiler.get_converters(selected),
             names=tuple(queryset.query.values_select),
         )
+
+
+def _cursor(connection):
+    """
+    A cursor as `connection.cursor()` makes it (health check, connection, Django's wrapper:
+    its errors and execute wrappers), except that on PostgreSQL with prepared statements on
+    it binds parameters on the server, so that psycopg prepares what it runs. Django's own
+    cursors bind on the client, and psycopg never prepares their statements. While queries
+    are logged (`DEBUG`, or a test capturing them) the query runs on Django's own cursor, the
+    only one whose SQL Django can log.
+    """
+    prepares = connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
+    if connection.vendor != "postgresql" or not prepares or connection.queries_logged:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg 3 only
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        return connection.make_cursor(ServerBindingCursor(connection.connection))

@@ -114,3 +114,18 @@ def test_no_hsts_by_default():
     response = Client().get("/healthz", secure=True)
 
     assert "Strict-Transport-Security" not in response
+
+
+@pytest.mark.parametrize(("flag", "threshold"), [(None, "0"), ("1", "0"), ("0", "None")])
+def test_prepared_statements_on_postgresql_are_on_unless_turned_off(flag, threshold):
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": "postgres://minbil@db.example:5432/minbil",  # never connected to
+        **({"DATABASE_PREPARED_STATEMENTS": flag} if flag else {}),
+    }
+    script = "from django.db import connection; print(connection.settings_dict['OPTIONS'])"
+
+    done = django("shell", "-c", script, env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert f"'prepare_threshold': {threshold}" in done.stdout

@@ -5,6 +5,8 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from minbil.prepared import PreparedQuery
 from tests.factories import UserFactory, VehicleLinkFactory
@@ -46,7 +48,14 @@ def test_the_sql_is_built_once_per_thread(monkeypatch):
 
     for _ in range(3):
         prepared.rows(user_id=user.pk)
-    thread = threading.Thread(target=lambda: prepared.rows(user_id=user.pk))
+
+    def in_another_thread():
+        try:
+            prepared.rows(user_id=user.pk)
+        finally:
+            connection.close()  # that thread's own connection
+
+    thread = threading.Thread(target=in_another_thread)
     thread.start()
     thread.join()
 
@@ -80,3 +89,58 @@ def test_a_placeholder_the_orm_changes_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match="email"):
         prepared.rows(email="x@example.com")
+
+
+def prepared_statements() -> list[str]:
+    """The statements PostgreSQL keeps prepared for this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements (SQLite keeps none)")
+
+
+def test_postgresql_plans_the_query_once_per_connection(postgresql):
+    user = UserFactory()
+    VehicleLinkFactory(user=user)
+    prepared = PreparedQuery(links_of, user_id=-1)
+
+    runs = [prepared.rows(user_id=user.pk) for _ in range(3)]
+    list(links_of(user.pk))  # the ORM's own queries are never prepared
+
+    assert runs == [[list(row) for row in links_of(user.pk)]] * 3
+    (statement,) = prepared_statements()
+    assert '"user_id" = $1' in statement
+
+
+def test_a_logged_query_is_logged_with_its_sql():
+    user = UserFactory()
+    prepared = PreparedQuery(links_of, user_id=-1)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = prepared.rows(user_id=user.pk)
+
+    assert rows == []
+    (query,) = queries.captured_queries
+    assert f'"user_id" = {user.pk}' in query["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_prepares_nothing_once_turned_off(postgresql, monkeypatch):
+    """`DATABASE_PREPARED_STATEMENTS=0`, for a pooler that cannot keep them."""
+    user = UserFactory()
+    VehicleLinkFactory(user=user)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+    connection.close()  # the next connection is made with the option
+    try:
+        prepared = PreparedQuery(links_of, user_id=-1)
+        runs = [prepared.rows(user_id=user.pk) for _ in range(3)]
+
+        assert runs == [[list(row) for row in links_of(user.pk)]] * 3
+        assert prepared_statements() == []
+    finally:
+        connection.close()

@@ -137,6 +137,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT_SECONDS", default=3, minimum=1
     )
+    # The queries of minbil/prepared.py (those every request of the apps runs) are prepared
+    # on first use, per connection; psycopg prepares nothing else (Django binds on the client).
+    # Off for a pooler in transaction mode that cannot keep prepared statements.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        0 if env_flag("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock when a
     # transaction starts, so concurrent writers queue on the busy timeout instead of
