@@ -198,6 +198,9 @@ class TyreAxleSerializer(serializers.Serializer):
     twin = serializers.BooleanField(allow_null=True)
 
 
+_AXLE_KEYS = tuple(TyreAxleSerializer().fields)
+
+
 class TyreCombinationSerializer(serializers.Serializer):
     """One approved tyre and rim combination, with an entry per axle."""
 
@@ -263,37 +266,95 @@ def summaries(rows: list[dict], request) -> list[dict]:
     """
     The owner's list from `selectors.vehicle_summaries_for` rows: exactly what
     `VehicleLinkSummarySerializer` makes of the links (which documents it, and which
-    tests/vehicles/test_list_speed.py compares it with), without building a model instance
+    tests/vehicles/test_list_rows.py compares it with), without building a model instance
     and a field object per value: the list is the app's most called request.
     """
     today = timezone.localdate()
+    return [_summary(row, request, today) for row in rows]
+
+
+def _summary(row: dict, request, today: datetime.date) -> dict:
     url = photos.absolute_url
-    return [
-        {
-            "registration_number": row["vehicle__registration_number"],
-            "display": display_registration_number(row["vehicle__registration_number"]),
-            "nickname": row["nickname"] or None,
-            "is_primary": row["is_primary"],
-            "make": row["vehicle__make"],
-            "model": row["vehicle__model"],
-            "model_year": row["vehicle__model_year"],
-            "fuel_type": row["vehicle__fuel_type"],
-            "color": row["vehicle__color"],
-            "image_url": url(row["photo"], request),
-            "thumbnail_url": url(row["photo_thumbnail"], request),
-            "next_inspection_due": _date(row["vehicle__next_inspection_due"]),
-            "inspection_status": inspection_status(
-                row["vehicle__inspection_required"], row["vehicle__next_inspection_due"], today
-            ),
-            "linked_at": _utc(row["created_at"]),
-            "updated_at": _utc(row["updated_at"]),
-        }
-        for row in rows
-    ]
+    return {
+        "registration_number": row["vehicle__registration_number"],
+        "display": display_registration_number(row["vehicle__registration_number"]),
+        "nickname": row["nickname"] or None,
+        "is_primary": row["is_primary"],
+        "make": row["vehicle__make"],
+        "model": row["vehicle__model"],
+        "model_year": row["vehicle__model_year"],
+        "fuel_type": row["vehicle__fuel_type"],
+        "color": row["vehicle__color"],
+        "image_url": url(row["photo"], request),
+        "thumbnail_url": url(row["photo_thumbnail"], request),
+        "next_inspection_due": _date(row["vehicle__next_inspection_due"]),
+        "inspection_status": inspection_status(
+            row["vehicle__inspection_required"], row["vehicle__next_inspection_due"], today
+        ),
+        "linked_at": _utc(row["created_at"]),
+        "updated_at": _utc(row["updated_at"]),
+    }
+
+
+def detail(link, request) -> dict:
+    """
+    One link's detail: exactly what `VehicleLinkDetailSerializer` makes of it (which documents
+    it, and which tests/test_representation.py compares it with), built as the list's entries
+    are: the app asks for it whenever an owner opens a car, and linking, updating, refreshing
+    and making primary answer with it.
+    """
+    vehicle = link.vehicle
+    row = {
+        "vehicle__registration_number": vehicle.registration_number,
+        "nickname": link.nickname,
+        "is_primary": link.is_primary,
+        "vehicle__make": vehicle.make,
+        "vehicle__model": vehicle.model,
+        "vehicle__model_year": vehicle.model_year,
+        "vehicle__fuel_type": vehicle.fuel_type,
+        "vehicle__color": vehicle.color,
+        "photo": link.photo.name,
+        "photo_thumbnail": link.photo_thumbnail.name,
+        "vehicle__next_inspection_due": vehicle.next_inspection_due,
+        "vehicle__inspection_required": vehicle.inspection_required,
+        "created_at": link.created_at,
+        "updated_at": link.updated_at,
+    }
+    return _summary(row, request, timezone.localdate()) | {
+        "vin": vehicle.vin,
+        "first_registered_at": _date(vehicle.first_registered_at),
+        "first_registered_in_norway_at": _date(vehicle.first_registered_in_norway_at),
+        "registration_status": vehicle.registration_status,
+        "vehicle_group": vehicle.vehicle_group,
+        "body_type": vehicle.body_type,
+        "engine_power_kw": vehicle.engine_power_kw,
+        "engine_displacement_cc": vehicle.engine_displacement_cc,
+        "transmission": vehicle.transmission,
+        "seats": vehicle.seats,
+        "doors": vehicle.doors,
+        "length_mm": vehicle.length_mm,
+        "width_mm": vehicle.width_mm,
+        "height_mm": vehicle.height_mm,
+        "curb_weight_kg": vehicle.curb_weight_kg,
+        "max_total_weight_kg": vehicle.max_total_weight_kg,
+        "max_trailer_weight_braked_kg": vehicle.max_trailer_weight_braked_kg,
+        "max_trailer_weight_unbraked_kg": vehicle.max_trailer_weight_unbraked_kg,
+        "co2_g_per_km": vehicle.co2_g_per_km,
+        "tyres": [
+            {"axles": [{key: axle.get(key) for key in _AXLE_KEYS} for axle in tyre["axles"]]}
+            for tyre in vehicle.tyres
+        ],
+        "last_inspection_approved": _date(vehicle.last_inspection_approved),
+        "data_fetched_at": _date_time(vehicle.data_fetched_at),
+    }
 
 
 def _date(value):
     return None if value is None else value.isoformat()
+
+
+def _date_time(value):
+    return None if value is None else _utc(value)
 
 
 def _utc(value: datetime.datetime) -> str:

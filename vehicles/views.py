@@ -22,7 +22,7 @@ from vehicles.serializers import (
     SET_PRIMARY_INPUT,
     UPDATE_INPUT,
     UnlinkOutputSerializer,
-    VehicleLinkDetailSerializer,
+    detail,
     plate_from,
     summaries,
 )
@@ -60,7 +60,7 @@ class VehicleViewSet(viewsets.ViewSet):
         plate = plate_from(request.query_params, required=False)
         if plate is not None:
             link = get_vehicle_link(user=request.user, registration_number=plate)
-            return conditional_response(request, self._detail_data(request, link))
+            return conditional_response(request, detail(link, request))
         return conditional_response(
             request, summaries(vehicle_summaries_for(user=request.user), request)
         )
@@ -75,7 +75,7 @@ class VehicleViewSet(viewsets.ViewSet):
     def retrieve(self, request, reg: str):
         plate = normalize_registration_number(reg)
         link = get_vehicle_link(user=request.user, registration_number=plate)
-        return conditional_response(request, self._detail_data(request, link))
+        return conditional_response(request, detail(link, request))
 
     @accepts_upload
     def update(self, request, reg: str):
@@ -112,7 +112,4 @@ class VehicleViewSet(viewsets.ViewSet):
         return Response(represent(UnlinkOutputSerializer, result), status=status.HTTP_200_OK)
 
     def _detail(self, request, link, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(self._detail_data(request, link), status=status_code)
-
-    def _detail_data(self, request, link) -> dict:
-        return represent(VehicleLinkDetailSerializer, link, {"request": request})
+        return Response(detail(link, request), status=status_code)
