@@ -2,12 +2,12 @@
 An output serializer's answer without its per-request setup.
 
 DRF deep-copies every declared field each time a serializer is made: for the vehicle's detail
-(36 fields and the nested tyres, now built by hand in `vehicles.serializers.detail`) that copy
-cost more than the rest of the request. The
-fields of an output serializer keep no state between calls, so `represent` binds them once
-per class and runs DRF's own loop (`Serializer.to_representation`) with them. Method fields
-(`get_<name>`) are called on a serializer made for the call (cheap while its fields are not
-touched), so they see the call's `context`; other fields must not read the context.
+(36 fields and the nested tyres, now built by hand: `vehicles.serializers.detail`) that copy
+cost more than the rest of the request. The fields of an output serializer keep no state
+between calls, so `represent` binds them once per class and runs DRF's own loop
+(`Serializer.to_representation`) with them. Method fields (`get_<name>`) are called on a
+serializer made for the call (cheap while its fields are not touched), so they see the call's
+`context`; other fields must not read the context.
 """
 
 from functools import cache
