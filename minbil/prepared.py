@@ -65,9 +65,9 @@ class PreparedQuery:
         for name, positions in compiled.slots.items():
             for position in positions:
                 params[position] = values[name]
-        with _cursor(connections[using]) as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        with cursor(connections[using]) as db_cursor:
+            db_cursor.execute(compiled.sql, params)
+            rows = db_cursor.fetchall()
         if compiled.converters:
             return list(compiled.compiler.apply_converters(rows, compiled.converters))
         return [list(row) for row in rows]
@@ -113,14 +113,15 @@ class PreparedQuery:
         )
 
 
-def _cursor(connection):
+def cursor(connection):
     """
     A cursor as `connection.cursor()` makes it (health check, connection, Django's wrapper:
     its errors and execute wrappers), except that on PostgreSQL with prepared statements on
-    it binds parameters on the server, so that psycopg prepares what it runs. Django's own
-    cursors bind on the client, and psycopg never prepares their statements. While queries
-    are logged (`DEBUG`, or a test capturing them) the query runs on Django's own cursor, the
-    only one whose SQL Django can log.
+    it binds parameters on the server, so that psycopg prepares what it runs: for the queries
+    above, and for a statement of fixed text that a frequent call runs (the unlink's delete).
+    Django's own cursors bind on the client, and psycopg never prepares their statements.
+    While queries are logged (`DEBUG`, or a test capturing them) Django's own cursor is used,
+    the only one whose SQL Django can log.
     """
     prepares = connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
     if connection.vendor != "postgresql" or not prepares or connection.queries_logged:

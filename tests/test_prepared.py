@@ -8,9 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from minbil.prepared import PreparedQuery
+from minbil.prepared import PreparedQuery, cursor
 from tests.factories import UserFactory, VehicleLinkFactory
 from vehicles.models import VehicleLink
+from vehicles.services import unlink_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,23 @@ def test_a_logged_query_is_logged_with_its_sql():
     assert rows == []
     (query,) = queries.captured_queries
     assert f'"user_id" = {user.pk}' in query["sql"]
+
+
+def test_a_statement_of_fixed_text_is_prepared_too(postgresql):
+    with cursor(connection) as prepared:
+        prepared.execute("SELECT %s::integer + 1", [41])
+        assert prepared.fetchone() == (42,)
+
+    assert prepared_statements() == ["SELECT $1::integer + 1"]
+
+
+def test_the_unlink_deletes_with_a_prepared_statement(postgresql):
+    link = VehicleLinkFactory()
+
+    unlink_vehicle(user=link.user, registration_number=link.vehicle.registration_number)
+
+    assert not VehicleLink.objects.filter(pk=link.pk).exists()
+    assert [s for s in prepared_statements() if s.startswith("DELETE")]
 
 
 @pytest.mark.django_db(transaction=True)

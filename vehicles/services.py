@@ -228,7 +228,7 @@ def _delete_link(*, user, registration_number: str) -> bool:
         f"{quote(link.get_field('photo').column)}, "
         f"{quote(link.get_field('photo_thumbnail').column)}"
     )
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection) as cursor:  # on PostgreSQL, planned once per connection
         cursor.execute(sql, [user.pk, registration_number])
         row = cursor.fetchone()
     if row is None:
