@@ -100,12 +100,16 @@ def prepared_statements() -> list[str]:
 
 
 @pytest.fixture
-def postgresql():
+def new_connection(transactional_db):
+    """On PostgreSQL only: the test runs on a connection of its own, which has prepared nothing."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's prepared statements (SQLite keeps none)")
+    connection.close()
+    yield
+    connection.close()
 
 
-def test_postgresql_plans_the_query_once_per_connection(postgresql):
+def test_postgresql_plans_the_query_once_per_connection(new_connection):
     user = UserFactory()
     VehicleLinkFactory(user=user)
     prepared = PreparedQuery(links_of, user_id=-1)
@@ -130,7 +134,7 @@ def test_a_logged_query_is_logged_with_its_sql():
     assert f'"user_id" = {user.pk}' in query["sql"]
 
 
-def test_a_statement_of_fixed_text_is_prepared_too(postgresql):
+def test_a_statement_of_fixed_text_is_prepared_too(new_connection):
     with cursor(connection) as prepared:
         prepared.execute("SELECT %s::integer + 1", [41])
         assert prepared.fetchone() == (42,)
@@ -138,7 +142,7 @@ def test_a_statement_of_fixed_text_is_prepared_too(postgresql):
     assert prepared_statements() == ["SELECT $1::integer + 1"]
 
 
-def test_the_unlink_deletes_with_a_prepared_statement(postgresql):
+def test_the_unlink_deletes_with_a_prepared_statement(new_connection):
     link = VehicleLinkFactory()
 
     unlink_vehicle(user=link.user, registration_number=link.vehicle.registration_number)
@@ -147,18 +151,15 @@ def test_the_unlink_deletes_with_a_prepared_statement(postgresql):
     assert [s for s in prepared_statements() if s.startswith("DELETE")]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_postgresql_prepares_nothing_once_turned_off(postgresql, monkeypatch):
+def test_postgresql_prepares_nothing_once_turned_off(new_connection, monkeypatch):
     """`DATABASE_PREPARED_STATEMENTS=0`, for a pooler that cannot keep them."""
+    # The next connection is made with the option (the fixture closed the last one).
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
     user = UserFactory()
     VehicleLinkFactory(user=user)
-    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
-    connection.close()  # the next connection is made with the option
-    try:
-        prepared = PreparedQuery(links_of, user_id=-1)
-        runs = [prepared.rows(user_id=user.pk) for _ in range(3)]
+    prepared = PreparedQuery(links_of, user_id=-1)
 
-        assert runs == [[list(row) for row in links_of(user.pk)]] * 3
-        assert prepared_statements() == []
-    finally:
-        connection.close()
+    runs = [prepared.rows(user_id=user.pk) for _ in range(3)]
+
+    assert runs == [[list(row) for row in links_of(user.pk)]] * 3
+    assert prepared_statements() == []
